@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need, then runs every stage.
+# Prints one closing line "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+pass=0; fail=0; rc=0
+run_stage() { # name, bun test args...
+  local name=$1; shift
+  echo "=== stage: $name"
+  local log; log=$(mktemp)
+  bun test --timeout 120000 "$@" 2>&1 | tee "$log"
+  local st=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$st" != 0 ]; then rc=1; [ "$f" = 0 ] && fail=$((fail + 1)); fi
+  rm -f "$log"
+}
+
+run_stage "runtime, service, diagnostics, terminals" ./src ./test ./provisioner
+# image stage: see scripts/test-image.sh (added by the image work)
+if [ -f scripts/test-image.sh ]; then
+  echo "=== stage: image"
+  if bash scripts/test-image.sh; then pass=$((pass + 1)); else fail=$((fail + 1)); rc=1; fi
+fi
+
+echo "tests: $pass passed, $fail failed"
+exit $rc
