@@ -1,0 +1,18 @@
+/**
+ * One error type for the terminals area: a stable code (for the API and the homepage) and a
+ * human sentence (for the technician). `status` is the HTTP status the POS/admin API maps it to.
+ */
+export class TerminalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 500,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "TerminalError";
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
+  new TerminalError(code, message, 400, details);
