@@ -1,6 +1,199 @@
-// Composition root: placeholder until the runtime lands.
+/**
+ * The composition root: builds the adapters, wires the modules, dispatches the commands.
+ *   iotbox serve | status [--json] | cert [--json] | diagnose [--json] | version
+ * Nothing below this file connects, reads or spawns at import time.
+ */
+import { hostname } from "node:os";
+import { mkdirSync, chmodSync } from "node:fs";
+import { parseOptions, type ServeOptions } from "./cli/options";
+import { createLogger, isLevel, type Logger } from "./log/index";
+import { bootConfigPath, dataFiles, ledsDir } from "./host/paths";
+import { openConfigStore } from "./config/store";
+import { importBootConf } from "./config/import";
+import { createCertificateStore } from "./cert/store";
+import { createCertificateLifecycle } from "./cert/lifecycle";
+import { requestCertificate } from "./cert/provisioning";
+import { describeCert } from "./cert/codes";
+import { startServers } from "./https/server";
+import { createWebApp } from "./web/app";
+import { createAuth } from "./web/auth";
+import { buildStatus, type Status } from "./web/status";
+import { lanAddress } from "./net/address";
+import { createFactsCache, readSystemFacts } from "./system/facts";
+import { createLedWriter } from "./led/sysfs";
+import { LED_TABLE, ledClassFor } from "./led/patterns";
+import { systemdNotifier } from "./platform/systemd";
 import { VERSION } from "./version";
-const [cmd] = process.argv.slice(2);
-if (cmd === "version" || cmd === "--version") { console.log(VERSION); process.exit(0); }
-console.error("usage: iotbox serve|status|cert|diagnose|version");
-process.exit(2);
+
+const USAGE = `usage: iotbox <command> [options]
+  serve                 run the box (homepage, local API, certificate, LEDs)
+  status [--json]       print the box's state
+  cert [--json]         check the certificate now and fetch one if needed; exit 1 on error
+  diagnose [--json]     run the network diagnosis now
+  version               print the version
+options (also IOTBOX_… environment variables): --data-dir, --boot-dir, --http-port, --https-port, --sysfs, --lan-ip`;
+
+function openBox(opts: ServeOptions, logger: Logger) {
+  const files = dataFiles(opts);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(files.certDir, { recursive: true, mode: 0o700 });
+  chmodSync(files.certDir, 0o700);
+  const config = openConfigStore(files.config);
+  if (config.loadProblem) logger.error("configuration reset", { problem: config.loadProblem });
+  logger.setLevel(config.get().logLevel);
+  logger.redact(config.get().enterpriseCode);
+  logger.redact(config.get().wifi?.password);
+  const store = createCertificateStore(files.certDir);
+  const lan = () => lanAddress(opts.lanIp);
+  return { files, config, store, lan };
+}
+
+async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
+  const started = performance.now();
+  const box = openBox(opts, logger);
+  const boot = await importBootConf(bootConfigPath(opts), box.config, logger);
+  const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...(box.config.loadProblem ? [box.config.loadProblem] : [])];
+  void boot;
+
+  let servers: ReturnType<typeof startServers> | null = null;
+  let initial: { keyPem: string; chainPem: string } | null = null;
+  const lifecycle = createCertificateLifecycle({
+    store: box.store, config: box.config, logger,
+    request: (r) => requestCertificate(r),
+    lanIp: () => box.lan()?.ipv4 ?? null,
+    onServe: (gen) => { if (servers) void servers.swap(gen); else initial = gen; },
+  });
+  await lifecycle.serveBest();
+
+  const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
+  const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
+  let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
+  const app = createWebApp({
+    lifecycle, store: box.config, auth, logger,
+    config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(),
+    facts: facts.get, httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems,
+    restart: () => { logger.info("exiting for restart"); process.exit(75); },
+    clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
+  });
+  servers = startServers({
+    httpPort: opts.httpPort, httpsPort: opts.httpsPort, hostname: opts.listen, logger, tls: initial!,
+    fetch: (req, server) => { serverRef = server as unknown as typeof serverRef; return app.fetch(req, { server }); },
+  });
+  logger.info("listening", { http: servers.httpPort, https: servers.httpsPort, version: VERSION, startMs: Math.round(performance.now() - started) });
+
+  const notifier = systemdNotifier(process.env, logger);
+  notifier.ready();
+  notifier.startWatchdog(() => true);
+
+  // LEDs follow the state.
+  const leds = createLedWriter(ledsDir(opts), logger);
+  const updateLeds = () => {
+    const st = lifecycle.state();
+    const cls = ledClassFor({ certCode: buildStatus(statusSources).cert.code, checking: st.checking, everChecked: !!st.lastCheckAt, diagnostics: [] });
+    leds.apply("ACT", LED_TABLE[cls].act);
+    leds.apply("PWR", LED_TABLE[cls].pwr);
+  };
+  const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get, httpsPort: () => servers!.httpsPort, setupProblems };
+  lifecycle.onChange(updateLeds);
+  updateLeds();
+  facts.start();
+
+  // The address follows DHCP: re-check (new temporary certificate, DNS name moved by the service).
+  let lastIp = box.lan()?.ipv4 ?? null;
+  const ipWatch = setInterval(() => {
+    const ip = box.lan()?.ipv4 ?? null;
+    if (ip !== lastIp) { logger.info("lan address changed", { from: lastIp, to: ip }); lastIp = ip; void lifecycle.check("ip-change"); }
+  }, 5000);
+
+  void lifecycle.check("start");
+
+  const shutdown = async (sig: string) => {
+    logger.info("stopping", { signal: sig });
+    notifier.stopping();
+    clearInterval(ipWatch);
+    lifecycle.stop();
+    facts.stop();
+    await servers?.stop(false);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** Ask the running daemon first (it owns the state); work offline only when none answers. */
+async function fromDaemon(opts: ServeOptions, path: string, method = "GET"): Promise<unknown | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${opts.httpPort}${path}`, { method, signal: AbortSignal.timeout(method === "POST" ? 120_000 : 3000) });
+    if (!res.ok) return null;
+    return await res.json();
+  } catch { return null; }
+}
+
+function printStatus(s: Status, json: boolean) {
+  if (json) { console.log(JSON.stringify(s, null, 2)); return; }
+  const c = s.cert;
+  console.log(`box ${s.box.id}  ${s.box.hostname}  ip ${s.box.ip ?? "-"}  version ${s.box.version}`);
+  console.log(`certificate: ${c.code ?? "OK"}${c.subject ? `  subject ${c.subject}  valid ${c.notBefore} → ${c.notAfter}` : ""}`);
+  if (c.code) { console.log(`  ${c.meaning}`); console.log(`  what to do: ${c.remedy}`); if (c.detail) console.log(`  detail: ${c.detail}`); }
+  if (c.url) console.log(`url: ${c.url}`);
+}
+
+async function offlineStatus(opts: ServeOptions, logger: Logger, check: boolean): Promise<Status> {
+  const box = openBox(opts, logger);
+  await importBootConf(bootConfigPath(opts), box.config, logger);
+  const lifecycle = createCertificateLifecycle({
+    store: box.store, config: box.config, logger, request: (r) => requestCertificate(r),
+    lanIp: () => box.lan()?.ipv4 ?? null, onServe: () => {},
+  });
+  if (check) await lifecycle.check("cli"); else await lifecycle.serveBest();
+  lifecycle.stop();
+  const facts = await readSystemFacts(opts.dataDir).catch(() => ({ cpuTempC: null, memUsedPct: null, memTotalMb: null, diskUsedPct: null, uptimeS: 0, updatedAt: null }));
+  return buildStatus({ lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: () => facts, httpsPort: () => opts.httpsPort, setupProblems: () => box.config.get().bootImport?.problems ?? [] });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  let parsed;
+  try { parsed = parseOptions(args, process.env); } catch (e) { console.error(`iotbox: ${(e as Error).message}\n${USAGE}`); return 2; }
+  const { opts, flags } = parsed;
+  const json = flags.has("--json");
+  const envLevel = process.env.IOTBOX_LOG_LEVEL;
+  switch (cmd) {
+    case "serve": {
+      const logger = createLogger({ level: isLevel(envLevel) ? envLevel : "info" });
+      await serve(opts, logger);
+      return -1; // keeps running
+    }
+    case "status":
+    case "cert": {
+      const logger = createLogger({ level: "warn", write: (l) => { if (!json) process.stderr.write(l + "\n"); } });
+      let status = cmd === "cert"
+        ? ((await fromDaemon(opts, "/api/cert/check", "POST")) ? (await fromDaemon(opts, "/api/status")) as Status | null : null)
+        : (await fromDaemon(opts, "/api/status")) as Status | null;
+      if (!status) status = await offlineStatus(opts, logger, cmd === "cert");
+      printStatus(status, json);
+      return cmd === "cert" && status.cert.code ? 1 : 0;
+    }
+    case "diagnose": {
+      try {
+        const mod = await import("./diagnostics/index");
+        const box = openBox(opts, createLogger({ level: "error" }));
+        const cfg = box.config.get();
+        return await mod.diagnoseCommand(args, {
+          publicResolvers: cfg.diag.publicResolvers ?? ["1.1.1.1", "8.8.8.8"],
+          provisioningUrl: cfg.provisioningUrl,
+          connectivityUrl: cfg.diag.connectivityUrl ?? "http://connectivity-check.ubuntu.com/",
+          canaryName: cfg.diag.canaryName ?? "10-0-0-1.iot.example",
+        } as never);
+      } catch (e) { console.error(`iotbox diagnose: ${(e as Error).message}`); return 2; }
+    }
+    case "version": case "--version": console.log(VERSION); return 0;
+    case undefined: case "help": case "--help": console.log(USAGE); return cmd ? 0 : 2;
+    default: console.error(`iotbox: unknown command "${cmd}"\n${USAGE}`); return 2;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+}

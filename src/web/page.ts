@@ -1,0 +1,139 @@
+/**
+ * The pages, for a technician on a phone: one column, large touch targets, the state first.
+ * Every interpolated value is escaped by hono's `html` template.
+ */
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import type { Lang } from "../cert/codes";
+import { WORDS, type Words } from "./i18n";
+import type { Status } from "./status";
+
+type H = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const CSS = raw(`
+:root{--bg:#f4f6f8;--card:#fff;--ink:#1c2430;--mute:#5d6b7a;--ok:#137a3f;--okbg:#e3f5ea;--err:#b3261e;--errbg:#fdecea;--info:#0b5cad;--infobg:#e6f0fb;--line:#dde3ea}
+*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;background:var(--bg);color:var(--ink)}
+header{background:#1f2d3d;color:#fff;padding:14px 16px;display:flex;align-items:center;gap:12px}
+header h1{font-size:19px;margin:0;flex:1}header a{color:#cfe3ff;text-decoration:none;font-size:14px;padding:6px 8px;border:1px solid #4a5d73;border-radius:8px}
+header a.on{background:#4a5d73;color:#fff}
+main{max-width:640px;margin:0 auto;padding:12px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px;margin:12px 0}
+.card h2{font-size:15px;margin:0 0 8px;color:var(--mute);text-transform:uppercase;letter-spacing:.04em}
+.banner{border-radius:12px;padding:16px;margin:12px 0;border:1px solid}
+.banner.ok{background:var(--okbg);border-color:#b7e2c6;color:var(--ok)}.banner.err{background:var(--errbg);border-color:#f3c2bd;color:var(--err)}
+.banner.info{background:var(--infobg);border-color:#bcd6f3;color:var(--info)}
+.banner strong{display:block;font-size:18px;margin-bottom:4px}.banner p{margin:6px 0;color:var(--ink)}
+.code{font:600 15px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;word-break:break-all;display:block;margin-bottom:6px}
+.url{display:block;margin-top:10px;padding:12px;border-radius:10px;background:#fff;border:1px solid #b7e2c6;font-weight:600;word-break:break-all;color:var(--ok)}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:0}dt{color:var(--mute)}dd{margin:0;word-break:break-all;font-variant-numeric:tabular-nums}
+details summary{cursor:pointer;list-style:none;display:flex;align-items:center;gap:8px;font-weight:600}
+details summary::-webkit-details-marker{display:none}.cog{font-size:22px;line-height:1}
+.btn,button{display:inline-block;font:inherit;font-weight:600;padding:11px 16px;border-radius:10px;border:1px solid #1f2d3d;background:#1f2d3d;color:#fff;text-decoration:none;cursor:pointer;min-height:44px}
+.btn.sec,button.sec{background:#fff;color:#1f2d3d}button.danger{background:var(--err);border-color:var(--err)}
+form{margin:0}label{display:block;margin:10px 0 4px;color:var(--mute);font-size:14px}
+input,select{width:100%;font:inherit;padding:10px 12px;border:1px solid #b8c3cf;border-radius:10px;background:#fff;min-height:44px}
+.row{display:flex;gap:10px;flex-wrap:wrap;margin-top:12px}.mute{color:var(--mute);font-size:14px}
+ul.problems{margin:0;padding-left:20px}.spin{display:inline-block;width:14px;height:14px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:s 1s linear infinite;vertical-align:-2px;margin-right:6px}
+@keyframes s{to{transform:rotate(360deg)}}
+`);
+
+export function layout(lang: Lang, title: string, body: H, opts: { pollWhileChecking?: boolean } = {}): H {
+  const other: Lang = lang === "en" ? "es" : "en";
+  return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title}</title><style>${CSS}</style></head><body>
+<header><h1>${title}</h1><a href="?lang=en" class="${lang === "en" ? "on" : ""}">EN</a><a href="?lang=${other === "es" ? "es" : "en"}" class="${lang === "es" ? "on" : ""}">ES</a></header>
+<main>${body}</main>
+${opts.pollWhileChecking ? raw(`<script>(function(){var n=0;function p(){fetch('/api/status',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(!s.cert.checking||++n>60){location.reload()}else{setTimeout(p,1000)}}).catch(function(){setTimeout(p,2000)})}setTimeout(p,800)})();</script>`) : ""}
+</body></html>`;
+}
+
+const fmtDate = (iso: string | null, lang: Lang) => iso ? new Date(iso).toLocaleString(lang === "es" ? "es-ES" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC" : "—";
+function fmtUptime(s: number): string {
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
+}
+
+function banner(s: Status, w: Words): H {
+  const c = s.cert;
+  if (c.code) {
+    const causes = s.diagnostics.filter((d) => d.severity === "error");
+    return html`<section class="banner err" role="alert"><strong>${c.checking ? html`<span class="spin"></span>` : ""}${c.serving === "real" ? w.certificate : w.noHttps}</strong>
+<span class="code">${c.code}</span><p>${c.meaning}</p><p><b>${w.whatToDo}:</b> ${c.remedy}</p>
+${c.detail ? html`<p class="mute">${w.detail}: ${c.detail}</p>` : ""}
+${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}</span>${(d as { meaning?: string }).meaning ?? ""} ${(d as { remedy?: string }).remedy ? html`<br><b>${w.whatToDo}:</b> ${(d as { remedy?: string }).remedy}` : ""}</p>`)}
+</section>`;
+  }
+  if (c.checking && !c.url) return html`<section class="banner info" role="status"><strong><span class="spin"></span>${w.checking}</strong></section>`;
+  if (c.url) return html`<section class="banner ok" role="status"><strong>${w.httpsReady}</strong>${s.diagnostics.length === 0 ? html`<p>${w.all}</p>` : ""}<a class="url" href="${c.url}">${c.url}</a></section>`;
+  return html`<section class="banner info" role="status"><strong>${w.noHttps}</strong>${c.checking ? html`<p><span class="spin"></span>${w.checking}</p>` : ""}</section>`;
+}
+
+export interface TerminalRow { id: string; address: string; poiid: string; state: string; lastError?: string }
+
+export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null): H {
+  const w = WORDS[lang];
+  const c = s.cert;
+  const sys = s.system;
+  const body = html`${banner(s, w)}
+${s.diagnostics.filter((d) => d.severity !== "error").map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p></section>`)}
+${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2><ul class="problems">${s.setupProblems.map((p) => html`<li>${p}</li>`)}</ul></section>` : ""}
+<section class="card"><h2>${w.box}</h2><dl>
+<dt>${w.id}</dt><dd>${s.box.id}</dd><dt>${w.hostname}</dt><dd>${s.box.hostname}</dd>
+<dt>${w.ip}</dt><dd>${s.box.ip ?? w.unknown}</dd><dt>${w.mac}</dt><dd>${s.box.mac ?? w.unknown}</dd><dt>${w.version}</dt><dd>${s.box.version}</dd>
+</dl></section>
+<section class="card"><details id="cert"><summary><span class="cog" aria-hidden="true">⚙</span>${w.certificate}</summary><dl style="margin-top:10px">
+${c.subject ? html`<dt>${w.subject}</dt><dd>${c.subject}</dd><dt>${w.issuer}</dt><dd>${c.issuer}</dd><dt>${w.validFrom}</dt><dd>${fmtDate(c.notBefore, lang)}</dd><dt>${w.validUntil}</dt><dd>${fmtDate(c.notAfter, lang)}</dd>` : ""}
+<dt>${w.lastCheck}</dt><dd>${fmtDate(c.lastCheckAt, lang)}</dd><dt>${w.nextCheck}</dt><dd>${fmtDate(c.nextCheckAt, lang)}</dd>
+</dl>${c.serving === "temporary" ? html`<p class="mute">${w.servingTemporary}</p>` : ""}</details></section>
+<section class="card"><h2>${w.system}</h2><dl>
+<dt>${w.cpuTemp}</dt><dd>${sys.cpuTempC !== null ? `${sys.cpuTempC} °C` : "—"}</dd>
+<dt>${w.memory}</dt><dd>${sys.memUsedPct !== null ? `${sys.memUsedPct} % / ${sys.memTotalMb} MB` : "—"}</dd>
+<dt>${w.disk}</dt><dd>${sys.diskUsedPct !== null ? `${sys.diskUsedPct} %` : "—"}</dd>
+<dt>${w.uptime}</dt><dd>${fmtUptime(sys.uptimeS)}</dd></dl></section>
+${terminals ? html`<section class="card"><h2>${w.terminals}</h2>${terminals.length ? html`<dl>${terminals.map((t) => html`<dt>${t.poiid}</dt><dd>${t.address} — ${t.state}${t.lastError ? ` (${t.lastError})` : ""}</dd>`)}</dl>` : html`<p class="mute">${w.noTerminals}</p>`}</section>` : ""}
+<div class="row"><a class="btn" href="/settings?lang=${lang}">⚙ ${w.settings}</a></div>`;
+  return layout(lang, `${w.title} ${s.box.id}`, body, { pollWhileChecking: c.checking });
+}
+
+export function loginPage(lang: Lang, csrf: string, mode: "login" | "choose", message?: string): H {
+  const w = WORDS[lang];
+  const body = mode === "choose"
+    ? html`<section class="card"><h2>${w.choosePassword}</h2><p>${w.choosePasswordHelp}</p>${message ? html`<p class="banner err">${message}</p>` : ""}
+<form method="post" action="/settings/password/initial"><input type="hidden" name="_csrf" value="${csrf}">
+<label for="pw">${w.newPassword}</label><input id="pw" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<div class="row"><button type="submit">${w.save}</button><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div></form></section>`
+    : html`<section class="card"><h2>${w.login}</h2>${message ? html`<p class="banner err">${message}</p>` : ""}
+<form method="post" action="/login"><input type="hidden" name="_csrf" value="${csrf}">
+<label for="pw">${w.password}</label><input id="pw" name="password" type="password" autocomplete="current-password" required>
+<div class="row"><button type="submit">${w.login}</button><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div></form></section>`;
+  return layout(lang, `${w.title} — ${w.settings}`, body);
+}
+
+export interface SettingsView { dbUuid: string; hasEnterpriseCode: boolean; serverUrl: string; provisioningUrl: string; logLevel: string }
+
+export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?: { ok: boolean; text: string }): H {
+  const w = WORDS[lang];
+  const tok = html`<input type="hidden" name="_csrf" value="${csrf}">`;
+  const body = html`${message ? html`<section class="banner ${message.ok ? "ok" : "err"}" role="status">${message.text}</section>` : ""}
+<section class="card"><h2>${w.credential}</h2><form method="post" action="/settings/credential">${tok}
+<label for="db">${w.dbUuid}</label><input id="db" name="db_uuid" value="${v.dbUuid}" autocomplete="off" spellcheck="false">
+<label for="ec">${w.enterpriseCode}</label><input id="ec" name="enterprise_code" type="password" autocomplete="off" placeholder="${v.hasEnterpriseCode ? w.keepSecret : ""}">
+<div class="row"><button type="submit">${w.save}</button></div></form></section>
+<section class="card"><h2>${w.server}</h2><form method="post" action="/settings/server">${tok}
+<label for="su">${w.serverUrl}</label><input id="su" name="server_url" type="url" value="${v.serverUrl}" spellcheck="false">
+<label for="pu">${w.provisioningUrl}</label><input id="pu" name="provisioning_url" type="url" value="${v.provisioningUrl}" spellcheck="false">
+<div class="row"><button type="submit">${w.save}</button></div></form></section>
+<section class="card"><h2>${w.logLevel}</h2><form method="post" action="/settings/log-level">${tok}
+<select name="log_level" aria-label="${w.logLevel}">${["debug", "info", "warn", "error"].map((l) => html`<option value="${l}" ${l === v.logLevel ? "selected" : ""}>${l}</option>`)}</select>
+<div class="row"><button type="submit">${w.save}</button><a class="btn sec" href="/settings/logs">${w.downloadLogs}</a></div></form></section>
+<section class="card"><h2>${w.changePassword}</h2><form method="post" action="/settings/password">${tok}
+<label for="np">${w.newPassword}</label><input id="np" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<div class="row"><button type="submit">${w.save}</button></div></form></section>
+<div class="row"><form method="post" action="/settings/restart">${tok}<button class="danger" type="submit">${w.restart}</button></form>
+<form method="post" action="/logout">${tok}<button class="sec" type="submit">${w.logout}</button></form><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`;
+  return layout(lang, `${w.title} — ${w.settings}`, body);
+}
+
+export function messagePage(lang: Lang, text: string): H {
+  return layout(lang, WORDS[lang].title, html`<section class="banner info">${text}</section><div class="row"><a class="btn sec" href="/">${WORDS[lang].back}</a></div>`);
+}

@@ -1,0 +1,60 @@
+/** The box's state as plain data: `GET /api/status`, `iotbox status --json`, the homepage. */
+import { codeString, describeCert, type Lang } from "../cert/codes";
+import type { CertificateLifecycle } from "../cert/lifecycle";
+import type { BoxConfig } from "../config/schema";
+import type { LanAddress } from "../net/address";
+import type { SystemFacts } from "../system/facts";
+
+export interface DiagItem { code: string; severity: "error" | "warning"; since: string; led: "net" | "dns" | "firewall" | "tls" | "clock" | "portal" }
+export interface DiagDescription { title: string; meaning: string; remedy: string }
+
+export interface StatusSources {
+  lifecycle: CertificateLifecycle;
+  config: () => BoxConfig;
+  version: string;
+  lan: () => LanAddress | null;
+  hostname: () => string;
+  facts: () => SystemFacts;
+  httpsPort: () => number;
+  diagnostics?: () => { active: DiagItem[] };
+  describeDiag?: (code: string, lang: Lang) => DiagDescription;
+  setupProblems: () => string[];
+}
+
+export function httpsUrl(s: StatusSources): string | null {
+  const base = s.lifecycle.url();
+  if (!base) return null;
+  const port = s.httpsPort();
+  return port === 443 ? base : `${base}:${port}`;
+}
+
+export function buildStatus(s: StatusSources, lang: Lang = "en") {
+  const st = s.lifecycle.state();
+  const cfg = s.config();
+  const lan = s.lan();
+  const text = st.error ? describeCert(st.error.name, lang) : null;
+  const diag = s.diagnostics?.().active ?? [];
+  return {
+    box: { id: cfg.boxId, hostname: s.hostname(), ip: lan?.ipv4 ?? null, mac: lan?.mac || null, version: s.version },
+    cert: {
+      code: st.error ? codeString(st.error) : null,
+      meaning: text?.meaning ?? null,
+      remedy: text?.remedy ?? null,
+      detail: st.error?.detail ?? null,
+      checking: st.checking,
+      serving: st.serving,
+      subject: st.real?.subject ?? null,
+      issuer: st.real?.issuer ?? null,
+      notBefore: st.real?.notBefore.toISOString() ?? null,
+      notAfter: st.real?.notAfter.toISOString() ?? null,
+      url: httpsUrl(s),
+      lastCheckAt: st.lastCheckAt,
+      nextCheckAt: st.nextCheckAt,
+    },
+    diagnostics: diag.map((d) => ({ ...d, ...(s.describeDiag?.(d.code, lang) ?? {}) })),
+    configured: { server: !!cfg.serverUrl, credential: !!(cfg.dbUuid && cfg.enterpriseCode), adminPassword: !!cfg.adminPasswordHash },
+    setupProblems: s.setupProblems(),
+    system: s.facts(),
+  };
+}
+export type Status = ReturnType<typeof buildStatus>;
