@@ -1,0 +1,163 @@
+// What happens for one box's request: eligibility, then a still-valid certificate or a new
+// order within the CA's limits, then the box's A record. I/O comes in through the constructor.
+import type { Logger } from "../../../src/log";
+import type { Issuer } from "../acme";
+import { decideBudget, isFreshEnough, WEEK_MS, type BudgetLimits } from "../budget";
+import { checkCsr } from "../csr";
+import type { DnsZone } from "../dns";
+import { UpstreamError } from "../dns";
+import { checkEligibility, REFUSAL_SENTENCE } from "../eligibility";
+import { boxNames, checkBoxIp, deriveLabel, hostRecordName } from "../naming";
+import { RpcError, type CertRequest } from "../rpc";
+import { SERVICE_KEY_FP, type StoredCertificate, type Store } from "../store";
+
+export interface CertReply {
+  subject_cn: string;
+  x509_pem: string;
+  private_key_pem?: string;
+  /** Our extension: the names a CSR must carry to be sent to the CA as it is. */
+  csr_names?: string[];
+}
+export type Outcome = { kind: "issued"; result: CertReply } | { kind: "refused"; result: { error: string } };
+
+export interface ServiceOptions {
+  store: Store;
+  dns: DnsZone;
+  issuer: Issuer;
+  zone: string;
+  logger: Logger;
+  limits: BudgetLimits;
+  /** A certificate is reused while more than this (or a third of its life) is left. */
+  minRemainingMs: number;
+  hostRecordTtl: number;
+  instanceId: string;
+  now?: () => number;
+}
+
+export function createCertificateService(o: ServiceOptions) {
+  const now = o.now ?? Date.now;
+  const inflight = new Map<string, Promise<StoredCertificate>>();
+  // A label whose last order failed waits before the next one (the CA counts failed validations).
+  const cooldown = new Map<string, { until: number; failures: number }>();
+
+  const reply = (c: StoredCertificate, withKey: boolean, csrNames?: string[]): CertReply => ({
+    subject_cn: c.subjectCn, x509_pem: c.certPem,
+    ...(withKey && c.keyPem ? { private_key_pem: c.keyPem } : {}),
+    ...(csrNames ? { csr_names: csrNames } : {}),
+  });
+
+  async function order(label: string, dbUuid: string, names: string[], csrPem: string | null, keyFp: string): Promise<StoredCertificate> {
+    const cd = cooldown.get(label);
+    if (cd && cd.until > now()) throw new UpstreamError("acme", `label ${label} cooling down after a failed order`, Math.ceil((cd.until - now()) / 1000));
+    const history = await o.store.issuanceHistory(label, now() - WEEK_MS);
+    const budget = decideBudget(history, o.limits, now());
+    if (!budget.ok) {
+      o.logger.warn("certificate budget spent", { label, limit: budget.limit, retry_after_s: budget.retryAfterS });
+      throw new RpcError(503, -32000, "The certificate budget is spent for now; retry later.", budget.retryAfterS);
+    }
+    if (!(await o.store.tryLease(label, o.instanceId, now(), 180_000))) {
+      throw new RpcError(503, -32000, "A certificate for this box is being issued; retry shortly.", 10);
+    }
+    try {
+      const started = now();
+      const issued = await o.issuer.issue(names, csrPem);
+      const cert: StoredCertificate = { label, keyFp, dbUuid, subjectCn: names[0]!, certPem: issued.certPem, keyPem: issued.keyPem,
+        notBefore: issued.notBefore, notAfter: issued.notAfter, issuedAt: now() };
+      await o.store.putCertificate(cert);
+      await o.store.recordIssuance(label, cert.issuedAt, budget.isNew);
+      cooldown.delete(label);
+      o.logger.info("certificate issued", { label, key: keyFp === SERVICE_KEY_FP ? "service" : "box", new_name: budget.isNew,
+        not_after: new Date(cert.notAfter).toISOString(), ms: now() - started });
+      return cert;
+    } catch (e) {
+      const failures = (cooldown.get(label)?.failures ?? 0) + 1;
+      cooldown.set(label, { until: now() + Math.min(600_000, 5_000 * 2 ** (failures - 1)), failures });
+      throw e;
+    } finally {
+      await o.store.releaseLease(label, o.instanceId).catch(() => {});
+    }
+  }
+
+  /** One order per label and key at a time in this process; others wait for its result. */
+  function orderOnce(label: string, dbUuid: string, names: string[], csrPem: string | null, keyFp: string) {
+    const k = `${label} ${keyFp}`;
+    let p = inflight.get(k);
+    if (!p) {
+      p = order(label, dbUuid, names, csrPem, keyFp).finally(() => inflight.delete(k));
+      inflight.set(k, p);
+    }
+    return p;
+  }
+
+  async function followIp(label: string, boxId: string | null, ip: string | null): Promise<void> {
+    if (ip === null) return;
+    const check = checkBoxIp(ip);
+    if (!check.ok) {
+      o.logger.warn("box ip not accepted for an A record", { label, reason: check.reason });
+      return;
+    }
+    const boxKey = boxId ?? `ip:${ip}`;
+    const known = await o.store.getHostRecord(label, boxKey);
+    if (known && known.ip === ip) { await o.store.touchHostRecord(label, boxKey, now()); return; }
+    const name = hostRecordName(ip, label);
+    try {
+      const existing = (await o.dns.find(name, "A"))[0];
+      let id: number;
+      if (existing) {
+        if (existing.content !== ip) await o.dns.update(existing.id, ip);
+        id = existing.id;
+      } else {
+        id = await o.dns.create({ name, type: "A", content: ip, ttl: o.hostRecordTtl });
+      }
+      await o.store.putHostRecord({ label, boxKey, ip, recordId: id, lastSeen: now() });
+      if (known && known.recordId !== id) await o.dns.remove(known.recordId);
+      o.logger.info("host record set", { name, ip, replaced: known?.ip ?? null });
+    } catch (e) {
+      // The certificate is still good; the record is retried on the box's next request.
+      o.logger.warn("host record not updated", { name, error: String((e as Error).message) });
+    }
+  }
+
+  return {
+    async handle(req: CertRequest): Promise<Outcome> {
+      const db = await o.store.getDatabase(req.dbUuid);
+      const elig = checkEligibility(db, req.enterpriseCode);
+      if (!elig.ok) {
+        o.logger.warn("certificate refused", { db_uuid: req.dbUuid.slice(0, 64), failed_check: elig.failed });
+        return { kind: "refused", result: { error: REFUSAL_SENTENCE } };
+      }
+      const label = deriveLabel(req.dbUuid, req.boxId);
+      const names = boxNames(label, o.zone);
+      const nameList = [names.wildcard, names.base];
+      let cert: StoredCertificate;
+      let withKey: boolean;
+      let hint: string[] | undefined;
+      if (req.csr) {
+        const csr = await checkCsr(req.csr, names);
+        const mine = await o.store.getCertificate(label, csr.keyFingerprint);
+        if (mine && isFreshEnough(mine.notBefore, mine.notAfter, now(), o.minRemainingMs)) {
+          cert = mine; withKey = false;
+        } else if (csr.namesMatch) {
+          cert = await orderOnce(label, req.dbUuid, nameList, csr.pem, csr.keyFingerprint); withKey = false;
+        } else {
+          // The CA signs only a CSR that names exactly what is ordered, signed by its key; a box
+          // that does not know its names yet gets the key-in-reply certificate and the names to
+          // put in its next CSR.
+          cert = await serviceKeyCert(label, req.dbUuid, nameList); withKey = true; hint = nameList;
+        }
+      } else {
+        cert = await serviceKeyCert(label, req.dbUuid, nameList); withKey = true;
+      }
+      await followIp(label, req.boxId, req.ip);
+      return { kind: "issued", result: reply(cert, withKey, hint) };
+    },
+  };
+
+  async function serviceKeyCert(label: string, dbUuid: string, nameList: string[]) {
+    const have = await o.store.getCertificate(label, SERVICE_KEY_FP);
+    if (have && have.keyPem && isFreshEnough(have.notBefore, have.notAfter, now(), o.minRemainingMs)) return have;
+    return orderOnce(label, dbUuid, nameList, null, SERVICE_KEY_FP);
+  }
+}
+
+export type CertificateService = ReturnType<typeof createCertificateService>;

@@ -1,0 +1,156 @@
+// Storage behind one small interface; SQLite (bun:sqlite) and PostgreSQL (Bun.SQL) only differ
+// in how a statement is run (see ./sqlite.ts, ./postgres.ts).
+import type { DatabaseRecord } from "../eligibility";
+import { SCHEMA } from "./schema";
+
+export type Row = Record<string, unknown>;
+
+/** Runs SQL with `?` placeholders. */
+export interface SqlDriver {
+  all(sql: string, params?: unknown[]): Promise<Row[]>;
+  run(sql: string, params?: unknown[]): Promise<void>;
+  close(): Promise<void>;
+  kind: "sqlite" | "postgres";
+}
+
+export interface StoredCertificate {
+  label: string;
+  keyFp: string;
+  dbUuid: string;
+  subjectCn: string;
+  certPem: string;
+  keyPem: string | null;
+  notBefore: number;
+  notAfter: number;
+  issuedAt: number;
+}
+
+export interface HostRecord { label: string; boxKey: string; ip: string; recordId: number; lastSeen: number }
+
+export const SERVICE_KEY_FP = "service";
+
+const num = (v: unknown) => Number(v);
+
+export class Store {
+  constructor(readonly driver: SqlDriver) {}
+
+  async migrate(): Promise<void> {
+    for (const stmt of SCHEMA) await this.driver.run(stmt);
+  }
+
+  async ping(): Promise<void> { await this.driver.all("SELECT 1 AS one"); }
+  close() { return this.driver.close(); }
+
+  // databases
+  async putDatabase(d: DatabaseRecord, now: number): Promise<void> {
+    await this.driver.run(`INSERT INTO databases (uuid, enterprise_code_sha256, kind, subscription, iot_box_lines, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET enterprise_code_sha256 = excluded.enterprise_code_sha256,
+      kind = excluded.kind, subscription = excluded.subscription, iot_box_lines = excluded.iot_box_lines, updated_at = excluded.updated_at`,
+    [d.uuid, d.enterpriseCodeHash, d.kind, d.subscription, d.iotBoxLines, now]);
+  }
+  async removeDatabase(uuid: string): Promise<boolean> {
+    const had = await this.getDatabase(uuid);
+    await this.driver.run("DELETE FROM databases WHERE uuid = ?", [uuid]);
+    return had !== null;
+  }
+  async getDatabase(uuid: string): Promise<DatabaseRecord | null> {
+    const [r] = await this.driver.all("SELECT * FROM databases WHERE uuid = ?", [uuid]);
+    return r ? toDatabase(r) : null;
+  }
+  async listDatabases(): Promise<DatabaseRecord[]> {
+    return (await this.driver.all("SELECT * FROM databases ORDER BY uuid")).map(toDatabase);
+  }
+
+  // certificates
+  async getCertificate(label: string, keyFp: string): Promise<StoredCertificate | null> {
+    const [r] = await this.driver.all("SELECT * FROM certificates WHERE label = ? AND key_fp = ?", [label, keyFp]);
+    return r ? toCert(r) : null;
+  }
+  async putCertificate(c: StoredCertificate): Promise<void> {
+    await this.driver.run(`INSERT INTO certificates (label, key_fp, db_uuid, subject_cn, cert_pem, key_pem, not_before, not_after, issued_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (label, key_fp) DO UPDATE SET db_uuid = excluded.db_uuid, subject_cn = excluded.subject_cn,
+      cert_pem = excluded.cert_pem, key_pem = excluded.key_pem, not_before = excluded.not_before, not_after = excluded.not_after, issued_at = excluded.issued_at`,
+    [c.label, c.keyFp, c.dbUuid, c.subjectCn, c.certPem, c.keyPem, c.notBefore, c.notAfter, c.issuedAt]);
+  }
+
+  // issuance history (the CA's limits)
+  async recordIssuance(label: string, at: number, wasNew: boolean): Promise<void> {
+    await this.driver.run("INSERT INTO issuances (label, issued_at, was_new) VALUES (?, ?, ?)", [label, at, wasNew ? 1 : 0]);
+  }
+  async issuanceHistory(label: string, since: number) {
+    const newIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE was_new = 1 AND issued_at > ?", [since])).map((r) => num(r.issued_at));
+    const labelIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE label = ? AND issued_at > ?", [label, since])).map((r) => num(r.issued_at));
+    const [ever] = await this.driver.all("SELECT COUNT(*) AS n FROM issuances WHERE label = ?", [label]);
+    return { newIssuances, labelIssuances, labelEverIssued: num(ever?.n) > 0 };
+  }
+
+  // host A records
+  async getHostRecord(label: string, boxKey: string): Promise<HostRecord | null> {
+    const [r] = await this.driver.all("SELECT * FROM host_records WHERE label = ? AND box_key = ?", [label, boxKey]);
+    return r ? toHost(r) : null;
+  }
+  async putHostRecord(h: HostRecord): Promise<void> {
+    await this.driver.run(`INSERT INTO host_records (label, box_key, ip, record_id, last_seen) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (label, box_key) DO UPDATE SET ip = excluded.ip, record_id = excluded.record_id, last_seen = excluded.last_seen`,
+    [h.label, h.boxKey, h.ip, h.recordId, h.lastSeen]);
+  }
+  async touchHostRecord(label: string, boxKey: string, now: number): Promise<void> {
+    await this.driver.run("UPDATE host_records SET last_seen = ? WHERE label = ? AND box_key = ?", [now, label, boxKey]);
+  }
+  async deleteHostRecord(label: string, boxKey: string): Promise<void> {
+    await this.driver.run("DELETE FROM host_records WHERE label = ? AND box_key = ?", [label, boxKey]);
+  }
+  async staleHostRecords(before: number): Promise<HostRecord[]> {
+    return (await this.driver.all("SELECT * FROM host_records WHERE last_seen < ?", [before])).map(toHost);
+  }
+
+  // TXT records to clean up
+  async addCleanup(name: string, content: string, now: number): Promise<void> {
+    await this.driver.run("INSERT INTO dns_cleanup (name, content, created_at) VALUES (?, ?, ?) ON CONFLICT (name, content) DO NOTHING", [name, content, now]);
+  }
+  async removeCleanup(name: string, content: string): Promise<void> {
+    await this.driver.run("DELETE FROM dns_cleanup WHERE name = ? AND content = ?", [name, content]);
+  }
+  async pendingCleanups(createdBefore: number): Promise<Array<{ name: string; content: string }>> {
+    return (await this.driver.all("SELECT name, content FROM dns_cleanup WHERE created_at < ?", [createdBefore]))
+      .map((r) => ({ name: String(r.name), content: String(r.content) }));
+  }
+
+  // ACME account
+  async getAccount(directoryUrl: string): Promise<{ keyPem: string; accountUrl: string | null } | null> {
+    const [r] = await this.driver.all("SELECT key_pem, account_url FROM acme_accounts WHERE directory_url = ?", [directoryUrl]);
+    return r ? { keyPem: String(r.key_pem), accountUrl: r.account_url ? String(r.account_url) : null } : null;
+  }
+  /** Keeps the first key stored (another instance may have raced us); returns the one in force. */
+  async putAccountKey(directoryUrl: string, keyPem: string): Promise<string> {
+    await this.driver.run("INSERT INTO acme_accounts (directory_url, key_pem) VALUES (?, ?) ON CONFLICT (directory_url) DO NOTHING", [directoryUrl, keyPem]);
+    return (await this.getAccount(directoryUrl))!.keyPem;
+  }
+  async setAccountUrl(directoryUrl: string, url: string): Promise<void> {
+    await this.driver.run("UPDATE acme_accounts SET account_url = ? WHERE directory_url = ?", [url, directoryUrl]);
+  }
+
+  // order leases
+  async tryLease(label: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    await this.driver.run(`INSERT INTO order_leases (label, owner, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (label) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE order_leases.expires_at < ?`,
+    [label, owner, now + ttlMs, now]);
+    const [r] = await this.driver.all("SELECT owner FROM order_leases WHERE label = ?", [label]);
+    return r?.owner === owner;
+  }
+  async releaseLease(label: string, owner: string): Promise<void> {
+    await this.driver.run("DELETE FROM order_leases WHERE label = ? AND owner = ?", [label, owner]);
+  }
+}
+
+function toDatabase(r: Row): DatabaseRecord {
+  return { uuid: String(r.uuid), enterpriseCodeHash: String(r.enterprise_code_sha256), kind: r.kind as DatabaseRecord["kind"],
+    subscription: r.subscription as DatabaseRecord["subscription"], iotBoxLines: num(r.iot_box_lines) };
+}
+function toCert(r: Row): StoredCertificate {
+  return { label: String(r.label), keyFp: String(r.key_fp), dbUuid: String(r.db_uuid), subjectCn: String(r.subject_cn), certPem: String(r.cert_pem),
+    keyPem: r.key_pem === null || r.key_pem === undefined ? null : String(r.key_pem), notBefore: num(r.not_before), notAfter: num(r.not_after), issuedAt: num(r.issued_at) };
+}
+function toHost(r: Row): HostRecord {
+  return { label: String(r.label), boxKey: String(r.box_key), ip: String(r.ip), recordId: num(r.record_id), lastSeen: num(r.last_seen) };
+}
