@@ -91,7 +91,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     // A changed IP is re-reported even with a valid certificate: the service moves the DNS name.
     const reason = fetchReason(cur.kind === "ok" ? { ...cur.gen.info } : cur.kind, now()) ?? (trigger === "ip-change" && cfg.subjectCn ? "ip-changed" : null);
     publish({ lastFetchReason: reason });
-    if (!reason) return finish(null, null);
+    if (!reason) return finish(readError, null);
     if (!cfg.dbUuid || !cfg.enterpriseCode) return finish({ name: "ERR_IOT_HTTPS_LOAD_NO_CREDENTIAL" }, null);
 
     const t = now().getTime();
@@ -108,7 +108,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (!out.ok) {
       if (out.retryAfterMs) retryAfterUntil = now().getTime() + out.retryAfterMs;
       d.logger.warn("certificate request failed", { code: codeString(out.error), detail: out.error.detail });
-      return finish(out.error, out.retryAfterMs ?? null);
+      return finish(withReadError(readError, out.error), out.retryAfterMs ?? null);
     }
     const r = out.result;
     const usedKey = r.privateKeyPem ?? keyPem;
@@ -120,7 +120,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     } catch (e) {
       const why = e instanceof ReplyRejected ? e.message : `the reply could not be checked (${(e as Error).message})`;
       d.logger.warn("certificate reply refused", { reason: why });
-      return finish({ name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail: `certificate refused: ${why}` }, null);
+      return finish(withReadError(readError, { name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail: `certificate refused: ${why}` }), null);
     }
     if (cur.kind === "unreadable") d.store.quarantineCurrent(now());
     d.store.writeCurrent(usedKey, r.x509Pem);
@@ -134,10 +134,16 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     return finish(null, null);
   }
 
+  /** An unreadable stored certificate is the root cause to show; the failed request is its detail. */
+  function withReadError(readError: CertError | null, e: CertError): CertError {
+    return readError ? { ...readError, detail: `${readError.detail}; the request for a new one failed: ${codeString(e)}${e.detail ? ` (${e.detail})` : ""}` } : e;
+  }
+
   function finish(error: CertError | null, retryAfterMs: number | null, skipped = false): CertState {
     if (!skipped) failures = error ? failures + 1 : 0;
     const held = state.real;
-    const delay = nextCheckDelay({ now: now(), held: held ? { ...held } : null, lastFailed: !!error, consecutiveFailures: Math.max(1, failures), retryAfterMs: retryAfterMs ?? undefined });
+    const retryLeft = Math.max(retryAfterMs ?? 0, retryAfterUntil - now().getTime());
+    const delay = nextCheckDelay({ now: now(), held: held ? { ...held } : null, lastFailed: !!error, consecutiveFailures: Math.max(1, failures), retryAfterMs: retryLeft > 0 ? retryLeft : undefined });
     schedule(delay);
     publish({ error, checking: false, lastCheckAt: now().toISOString() });
     return state;

@@ -28,7 +28,7 @@ export function parseBootConf(text: string): ParsedLine[] {
     const key = t.slice(0, eq).trim().toLowerCase();
     let value = t.slice(eq + 1).trim();
     if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) value = value.slice(1, -1);
-    if (!/^[a-z_]+$/.test(key)) { out.push({ lineNo, raw, problem: `line ${lineNo}: "${key.slice(0, 40)}" is not a valid key` }); return; }
+    if (!/^[a-z][a-z0-9_]*$/.test(key)) { out.push({ lineNo, raw, problem: `line ${lineNo}: "${key.slice(0, 40)}" is not a valid key` }); return; }
     if (!(BOOT_KEYS as readonly string[]).includes(key)) { out.push({ lineNo, raw, key, value, problem: `line ${lineNo}: unknown key "${key}"` }); return; }
     out.push({ lineNo, raw, key, value });
   });
