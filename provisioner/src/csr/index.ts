@@ -2,6 +2,7 @@
 // names checked. The key is what matters; the names are either the box's placeholder
 // (`iotbox-<box_id>`: it does not know its DNS name before the first reply) or exactly the
 // names the service would issue (then the CSR can go to the CA as it is).
+import "reflect-metadata";
 import { createHash, createPublicKey } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { badRequest } from "../rpc";
