@@ -13,7 +13,7 @@ export interface NexoKeys {
   keyVersion: number;
   hmacKey: CryptoKey;
   aesKey: CryptoKey;
-  iv: Uint8Array;
+  iv: Uint8Array<ArrayBuffer>;
 }
 
 export interface SecurityTrailer {
@@ -51,9 +51,9 @@ export async function deriveNexoKeys(passphrase: string, keyIdentifier: string, 
 }
 
 const b64 = (u: Uint8Array) => Buffer.from(u).toString("base64");
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+const unb64 = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(s, "base64"));
 
-function ivFor(keys: NexoKeys, nonce: Uint8Array): Uint8Array {
+function ivFor(keys: NexoKeys, nonce: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = keys.iv[i]! ^ nonce[i]!;
   return out;
@@ -101,7 +101,7 @@ export async function decryptNexo(msg: SecuredMessage, keys: NexoKeys): Promise<
   }
   const nonce = unb64(t.Nonce);
   if (nonce.length !== 16) throw cryptoError("The nonce is not 16 bytes.");
-  let plain: Uint8Array;
+  let plain: Uint8Array<ArrayBuffer>;
   try {
     plain = new Uint8Array(await subtle.decrypt({ name: "AES-CBC", iv: ivFor(keys, nonce) }, keys.aesKey, unb64(msg.NexoBlob)));
   } catch {

@@ -27,7 +27,7 @@ export interface TerminalEndpoint { address: string; poiid: string; keys: NexoKe
 
 export interface TerminalClient {
   /** Sends a clear `{SaleToPOIRequest}`; resolves with the clear `{SaleToPOIResponse}`, or null for an empty 200 (Abort). */
-  exchange(message: any, timeoutMs: number): Promise<any | null>;
+  exchange(message: any, timeoutMs: number, signal?: AbortSignal): Promise<any | null>;
   close(): void;
 }
 
@@ -77,7 +77,7 @@ export function createTerminalClient(ep: TerminalEndpoint, fleetRootsPem: string
     checkServerIdentity: (_host: string, cert: PeerCertificate) => checkTerminalCertificate(ep.poiid, cert),
   } as https.AgentOptions);
 
-  async function exchange(message: any, timeoutMs: number): Promise<any | null> {
+  async function exchange(message: any, timeoutMs: number, signal?: AbortSignal): Promise<any | null> {
     const body = await protect(message, ep.keys);
     const text = await new Promise<string>((resolve, reject) => {
       let settled = false;
@@ -108,6 +108,10 @@ export function createTerminalClient(ep: TerminalEndpoint, fleetRootsPem: string
         req.destroy();
       }, timeoutMs);
       req.on("error", fail);
+      const onAbort = () => { fail(new TransportError("cancelled", "The box stopped waiting for the terminal.", "unknown")); req.destroy(); };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.on("close", () => signal?.removeEventListener("abort", onAbort));
       req.end(body);
     });
     if (text.trim() === "") return null;
