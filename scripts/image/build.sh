@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Assembles the SD-card image from the cached base root filesystem, the overlay tree and the
+# compiled runtime, without loop mounts (mkfs.ext4 -d, mkfs.vfat + mcopy, sfdisk on a file).
+# Outputs in out/: iotbox-<version>-arm64.img, .img.xz, .sha256, .packages.txt, os_list JSON.
+# Usage: scripts/image/build.sh   (as root; scripts/image.sh installs the host tools first)
+# Env: IOTBOX_XZ_LEVEL (default 6), IOTBOX_IMAGE_URL_BASE (download URL prefix in the Imager
+#      file, default: the bare file name), IOTBOX_SKIP_XZ=1 (tests: no .xz, no Imager file).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+. scripts/image/lib.sh
+. image/layout.conf
+t0=$(date +%s%N)
+step() { local ms=$(( ($(date +%s%N) - t0) / 1000000 )); log "$1 ($((ms / 1000)).$((ms % 1000 / 100)) s)"; }
+
+[ "$(id -u)" = 0 ] || die "run as root (file ownership inside the image)"
+
+# 1. the base root filesystem (cached by the hash of its inputs; ~20 min when cold)
+cold=true; [ -s "$IMAGE_CACHE/base-$(base_key "$repo").tar" ] && cold=false
+base=$(bash scripts/image/base.sh)
+step "base ready: $base"
+
+# 2. the runtime, cross-compiled for arm64 (never run here: an arm64 Bun crashes under qemu-user)
+node_modules/.bin/bun scripts/build.ts --only iotbox-linux-arm64 >&2
+[ -x dist/iotbox-linux-arm64 ] || die "dist/iotbox-linux-arm64 was not built"
+version=$(cat dist/VERSION)
+[[ $version =~ ^[0-9A-Za-z.+~-]+$ ]] || die "unexpected version '$version'"
+name=iotbox-$version-arm64
+# Reproducibility: every file time is clamped to the commit's time
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1767225600)}
+export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH
+step "runtime built: $version"
+
+# 3. the trees: root (read-only /), data (/var), boot (FAT)
+mkdir -p "$IMAGE_CACHE"
+work=$(mktemp -d "$IMAGE_CACHE/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root data=$work/data boot=$work/boot
+mkdir -p "$root"
+tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
+step "base extracted"
+tar -C overlay --owner=0 --group=0 --numeric-owner -cf - . | tar -C "$root" --numeric-owner -xpf -
+install -D -m 0755 dist/iotbox-linux-arm64 "$root/usr/lib/iotbox/iotbox"
+ln -sfn ../lib/iotbox/iotbox "$root/usr/bin/iotbox"
+echo "$version" > "$root/usr/lib/iotbox/VERSION"
+printf 'IOTBOX_VERSION=%s\nIOTBOX_BUILD_EPOCH=%s\n' "$version" "$SOURCE_DATE_EPOCH" > "$root/etc/iotbox-release"
+
+# identity: nothing box-specific in the image; it is all created on first boot on the data partition
+rm -f "$root"/etc/ssh/ssh_host_* "$root/etc/machine-id" "$root/etc/hostname" "$root/etc/localtime"
+ln -s /var/lib/iotbox-os/machine-id "$root/etc/machine-id"
+ln -s /var/lib/iotbox-os/hostname "$root/etc/hostname"
+ln -s /var/lib/iotbox-os/localtime "$root/etc/localtime"
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+# no password anywhere: root locked, no other login account
+sed -i -E 's/^root:[^:]*:/root:*:/' "$root/etc/shadow"
+# units the appliance does not need (apt never runs on the box; no interactive first-boot prompts)
+for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
+  systemd-firstboot.service systemd-machine-id-commit.service; do
+  ln -sfn /dev/null "$root/etc/systemd/system/$u"
+done
+# kernel, initrd and device trees are on the boot partition; the root keeps only the modules
+rm -rf "$root"/boot/vmlinuz-* "$root"/boot/initrd.img-* "$root"/boot/System.map-* "$root"/boot/config-* \
+  "$root"/usr/lib/linux-image-*
+# the boot partition's contents
+mv "$root/boot/firmware" "$boot"
+mkdir -p "$root/boot/firmware"
+kernel=$(cd "$boot" && ls vmlinuz-* | sort -V | tail -n 1)
+initrd=$(cd "$boot" && ls initrd.img-* | sort -V | tail -n 1)
+[ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel/initrd in the base's /boot/firmware"
+sed -e "s/@KERNEL@/$kernel/" -e "s/@INITRD@/$initrd/" image/boot/config.txt > "$boot/config.txt"
+cp image/boot/cmdline.txt "$boot/cmdline.txt"
+# /var becomes the data partition
+mv "$root/var" "$data"
+mkdir -p "$root/var"
+install -d -m 0700 "$data/lib/iotbox" "$data/lib/NetworkManager/system-connections"
+install -d -m 0755 "$data/lib/iotbox-os" "$data/log/journal"
+step "trees assembled"
+
+# 4. the package list (read natively from the dpkg database)
+mkdir -p out
+dpkg-query --admindir="$data/lib/dpkg" -W -f '${Package}\t${Version}\t${Architecture}\n' | LC_ALL=C sort \
+  > "out/$name.packages.txt"
+
+# 5. file systems, built from folders
+find "$root" "$data" "$boot" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+uuid_of() { local h; h=$(printf '%s' "$version/$1" | sha256sum); echo "${h:0:8}-${h:8:4}-4${h:13:3}-a${h:17:3}-${h:20:12}"; }
+mib_of_dir() { du -s --block-size=1M --apparent-size "$1" | cut -f1; }
+root_used=$(mib_of_dir "$root")
+headroom=$(( root_used * ROOT_HEADROOM_PERCENT / 100 ))
+[ "$headroom" -ge "$ROOT_HEADROOM_MIN_MIB" ] || headroom=$ROOT_HEADROOM_MIN_MIB
+root_mib=$(( (root_used + headroom + ALIGN_MIB - 1) / ALIGN_MIB * ALIGN_MIB ))
+mkfs.ext4 -q -F -L "$ROOT_LABEL" -U "$(uuid_of root)" -E "hash_seed=$(uuid_of root-hash),root_owner=0:0" \
+  -O ^has_journal -m 0 -T default -d "$root" "$work/root.img" "${root_mib}M"
+mkfs.ext4 -q -F -L "$DATA_LABEL" -U "$(uuid_of data)" -E "hash_seed=$(uuid_of data-hash),root_owner=0:0" \
+  -m 0 -T default -d "$data" "$work/data.img" "${DATA_MIB}M"
+vol_id=$(printf '%s' "$version/boot" | sha256sum | cut -c1-8)
+mkfs.vfat -F 32 -n "$BOOT_LABEL" -i "$vol_id" --invariant -C "$work/boot.img" $((BOOT_MIB * 1024)) >/dev/null
+(cd "$boot" && LC_ALL=C ls -A | sort | while read -r f; do mcopy -i "$work/boot.img" -s -p -m -Q "$f" ::/; done)
+step "file systems made (root ${root_used} MiB used, partition ${root_mib} MiB)"
+
+# 6. the card: MBR, FAT first
+a=$((ALIGN_MIB * 2048))
+boot_start=$a;                         boot_size=$((BOOT_MIB * 2048))
+root_start=$((boot_start + boot_size)); root_size=$((root_mib * 2048))
+data_start=$((root_start + root_size)); data_size=$((DATA_MIB * 2048))
+total=$((data_start + data_size))
+img=out/$name.img
+rm -f out/iotbox-*-arm64.img out/iotbox-*-arm64.img.xz
+truncate -s $((total * 512)) "$img.tmp"
+sfdisk --quiet --no-reread --no-tell-kernel "$img.tmp" <<EOF
+label: dos
+label-id: 0x${vol_id}
+unit: sectors
+start=$boot_start, size=$boot_size, type=c, bootable
+start=$root_start, size=$root_size, type=83
+start=$data_start, size=$data_size, type=83
+EOF
+dd if="$work/boot.img" of="$img.tmp" bs=1M seek=$((boot_start / 2048)) conv=notrunc,sparse status=none
+dd if="$work/root.img" of="$img.tmp" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
+dd if="$work/data.img" of="$img.tmp" bs=1M seek=$((data_start / 2048)) conv=notrunc,sparse status=none
+mv "$img.tmp" "$img"
+step "image assembled: $img ($((total / 2048)) MiB)"
+
+# 7. compressed copy, checksums, Raspberry Pi Imager repository file
+record() { # one line per build in $IMAGE_CACHE/build-times.jsonl (read by bench/image.ts)
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  printf '{"at":"%s","version":"%s","cold":%s,"base_seconds":%s,"total_seconds":%s.%03d,"xz":%s}\n' \
+    "$(date -u +%FT%TZ)" "$version" "$cold" "$(cat "$base.build-seconds" 2>/dev/null || echo null)" \
+    $((ms / 1000)) $((ms % 1000)) "$1" >> "$IMAGE_CACHE/build-times.jsonl"
+}
+if [ "${IOTBOX_SKIP_XZ:-}" = 1 ]; then
+  (cd out && sha256sum "$name.img" > "$name.sha256")
+  record false
+  step "done (no .xz: IOTBOX_SKIP_XZ=1)"
+  exit 0
+fi
+xz -T0 "-${IOTBOX_XZ_LEVEL:-6}" -k -f -c "$img" > "$img.xz.tmp" && mv "$img.xz.tmp" "$img.xz"
+(cd out && sha256sum "$name.img" "$name.img.xz" > "$name.sha256")
+step "compressed: $img.xz"
+node_modules/.bin/bun scripts/image/os-list.ts "$img" "$img.xz" "$version" "$SOURCE_DATE_EPOCH" \
+  > "out/$name.os_list.json"
+record true
+step "done: out/$name.{img,img.xz,sha256,packages.txt,os_list.json}"
