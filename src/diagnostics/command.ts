@@ -55,23 +55,20 @@ export async function diagnoseCommand(argv: string[], targets: DiagnosticsTarget
   const args = parseDiagnoseArgs(argv);
   if (typeof args === "string") { io.err(`${args}\n${USAGE}`); return 2; }
   const logger = createLogger({ write: (l) => io.err(l), level: "warn" });
-  const diag = createDiagnostics({ targets: () => targets, logger, hostIO: { ...args.host, ...io.hostIO } });
+  let runs = 0;
+  const emit = (r: Report) => io.out(JSON.stringify({ at: r.finishedAt, run: ++runs, active: diag.current().active.map((a) => a.code),
+    codes: r.codes, ms: r.durationMs, sent: r.sent }));
+  const diag = createDiagnostics({ targets: () => targets, logger, hostIO: { ...args.host, ...io.hostIO },
+    onReport: (r) => { if (args.watch && args.json) emit(r); } });
   if (!args.watch) {
     const rep = await diag.runNow();
     io.out(args.json ? JSON.stringify(rep) : formatReport(rep, args.lang));
     return rep.codes.length ? 1 : 0;
   }
-  // --watch: the daemon's behaviour (hold times, re-runs on change), one JSON line per change.
-  let last = "";
-  const emit = () => {
-    const { active, report } = diag.current();
-    const line = JSON.stringify({ at: new Date().toISOString(), active: active.map((a) => a.code), codes: report?.codes ?? [] });
-    if (args.json || line !== last) io.out(line);
-    last = line;
-  };
-  diag.onChange(emit);
+  // --watch: the daemon's behaviour (hold times, re-runs on change). With --json one line per
+  // run (shown codes, codes of this run, what it sent); without, one text line per change.
+  diag.onChange(() => { if (!args.json) io.out(`${new Date().toISOString()} active: ${diag.current().active.map((a) => a.code).join(", ") || "none"}`); });
   diag.start();
-  emit();
   await new Promise<void>((resolve) => {
     const stop = () => { diag.stop(); resolve(); };
     process.once("SIGTERM", stop); process.once("SIGINT", stop);

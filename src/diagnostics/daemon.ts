@@ -32,6 +32,8 @@ export interface DiagnosticsOptions {
   schedule?: Partial<Schedule>;
   timeouts?: Timeouts;
   now?: () => number;
+  /** Called after every run (the watch command prints it). */
+  onReport?: (r: Report) => void;
 }
 
 export interface Diagnostics {
@@ -61,6 +63,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     const before = health.shown.join(",");
     health = updateHealth(health, r.codes, now());
     report = r;
+    opts.onReport?.(r);
     if (health.shown.join(",") !== before) {
       log.info("diagnosis changed", { active: health.shown, probes: Object.fromEntries(Object.entries(r.probes).map(([k, v]) => [k, v.status])) });
       for (const cb of listeners) try { cb(); } catch (e) { log.error("diagnostics listener failed", { error: String(e) }); }

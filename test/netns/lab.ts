@@ -238,7 +238,7 @@ exit 0
 }
 
 /** Follow the `--watch --json` stream of a diagnosis running in the box. */
-export function watchLines(p: ChildProcess, onLine: (l: { at: string; active: string[]; codes: string[] }) => void): void {
+export function watchLines(p: ChildProcess, onLine: (l: { at: string; run: number; active: string[]; codes: string[]; ms: number; sent: { dnsQueries: number; tcpConnections: number } }) => void): void {
   let buf = "";
   p.stdout!.on("data", (d: Buffer) => {
     buf += d.toString();
