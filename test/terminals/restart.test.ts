@@ -1,0 +1,53 @@
+/** A reboot in the middle of a payment: the next start asks TransactionStatus until it knows. */
+import { afterAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { addTerminal, createBox } from "./box";
+import { startSim, tempDir, testFleet, waitFor } from "./helpers";
+
+afterAll(() => testFleet().dispose());
+
+async function interrupted(behaviour: "drop-after-charge" | "drop-before-charge") {
+  const poiid = "P400Plus-300000003";
+  const sim = await startSim(poiid, { behaviour });
+  const dir = tempDir();
+  try {
+    // Long timeouts: the box is "switched off" while it still waits for the reply.
+    const box1 = await createBox(dir.path, { timeouts: { paymentMs: 60_000 } });
+    await addTerminal(box1, sim, poiid);
+    const key = crypto.randomUUID();
+    const p = await box1.pay({ amount: 2500, currency: "EUR", reference: "after-reboot" }, key);
+    expect(p.status).toBe(201);
+    await waitFor(() => (sim.counts.Payment ?? 0) === 1, 3000, "the payment to reach the terminal");
+    await box1.terminals.stop();
+    const journal = join(dir.path, "terminals", "journal");
+    const rec = JSON.parse(readFileSync(join(journal, readdirSync(journal).find((f) => f.startsWith("tx_"))!), "utf8"));
+    expect(rec.state).toBe("in_progress");
+
+    sim.setBehaviour("approve");
+    const box2 = await createBox(dir.path, { token: box1.token });
+    const done = await box2.settle(p.body.id);
+    // The retried POST after the reboot is the same payment.
+    const again = await box2.pay({ amount: 2500, currency: "EUR", reference: "after-reboot" }, key);
+    expect(again.body.id).toBe(p.body.id);
+    expect(sim.counts.Payment).toBe(1);
+    expect(sim.counts.TransactionStatus).toBeGreaterThanOrEqual(1);
+    await box2.terminals.stop();
+    return { done, sim };
+  } finally {
+    await sim.stop();
+    dir.dispose();
+  }
+}
+
+test("charged before the reboot: approved after it, charged once", async () => {
+  const { done, sim } = await interrupted("drop-after-charge");
+  expect(done.status).toBe("approved");
+  expect(sim.approved().length).toBe(1);
+}, 20_000);
+
+test("never reached the terminal: failed (not processed) after the reboot, nothing charged", async () => {
+  const { done, sim } = await interrupted("drop-before-charge");
+  expect(done).toMatchObject({ status: "failed", error: { code: "not_processed" } });
+  expect(sim.approved().length).toBe(0);
+}, 20_000);
