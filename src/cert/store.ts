@@ -6,7 +6,7 @@
  *   cert/temporary.pem    the self-signed placeholder served until a real one exists
  *   cert/pending-key.pem  the key whose CSR is out at the service (reused until a cert lands)
  */
-import { existsSync, readFileSync, unlinkSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, unlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic, fsyncDir } from "../fs/atomic";
 import { certInfo, findKey, splitCerts, verifyPair, type CertInfo } from "./x509";
@@ -18,6 +18,9 @@ export function createCertificateStore(certDir: string) {
   const current = join(certDir, "current.pem");
   const temporary = join(certDir, "temporary.pem");
   const pending = join(certDir, "pending-key.pem");
+
+  // Temporary files of writes cut short by a crash are debris: the rename never happened.
+  try { for (const f of readdirSync(certDir)) if (/^\..+\.tmp-/.test(f)) unlinkSync(join(certDir, f)); } catch {}
 
   const readGen = (path: string): ReadResult => {
     if (!existsSync(path)) return { kind: "missing" };
