@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestCA } from "./ca";
 import { startDnsimpleDouble, type DnsimpleDouble } from "./dnsimple-double";
-import { startPebble } from "./pebble";
+import { startPebble, type Pebble } from "./pebble";
 import { freePort, waitFor } from "./ports";
 
 const REPO = resolve(import.meta.dir, "..");
@@ -25,6 +25,8 @@ export interface Fleet {
   eligible: Credentials;
   ineligible: Credentials;
   dns: DnsimpleDouble;
+  /** The ACME server (stop it to test the CA being down). */
+  pebble: Pebble;
   /** The provisioner's sqlite database (for `database add` in a test). */
   dbUrl: string;
   /** Runs `iotbox-provisioner …` (e.g. ["database", "add", …]) against this fleet's database. */
@@ -108,6 +110,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       eligible,
       ineligible,
       dns,
+      pebble,
       dbUrl,
       provisionerCli: cli,
       provisionerLog: () => log,

@@ -24,11 +24,21 @@ export interface AcmeIssuerOptions {
   now?: () => number;
   /** How often order/authorization status is polled (acme-client backoff), ms. */
   pollMs?: number;
+  /** A whole order gives up after this long (the box waits for the reply), ms. */
+  orderTimeoutMs?: number;
   txtTtl?: number;
 }
 
 export function createAcmeIssuer(o: AcmeIssuerOptions): Issuer {
   const now = o.now ?? Date.now;
+  // acme-client's shared axios instance retries a failed request 5 times, 5 to 25 s apart:
+  // far longer than a box waits. One quick retry and a per-request timeout; the box is told
+  // to come back (503 Retry-After) instead.
+  const settings = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+  settings.retryMaxAttempts = 1;
+  settings.retryDefaultDelay = 1;
+  acme.axios.defaults.timeout = 15_000;
+  const orderTimeoutMs = o.orderTimeoutMs ?? 60_000;
   let client: acme.Client | null = null;
   const getClient = async () => {
     if (client) return client;
@@ -70,8 +80,12 @@ export function createAcmeIssuer(o: AcmeIssuerOptions): Issuer {
       try { c = await getClient(); } catch (e) {
         throw e instanceof UpstreamError ? e : new UpstreamError("acme", `ACME account: ${(e as Error).message}`, 60);
       }
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const pem = await c.auto({
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new UpstreamError("acme", `ACME order took longer than ${orderTimeoutMs} ms`, 60)), orderTimeoutMs);
+        });
+        const pem = await Promise.race([timeout, c.auto({
           csr,
           termsOfServiceAgreed: true,
           challengePriority: ["dns-01"],
@@ -87,7 +101,7 @@ export function createAcmeIssuer(o: AcmeIssuerOptions): Issuer {
           challengeRemoveFn: async (authz, _challenge, keyAuthorization) => {
             await removeOne(`${challengeRecordName(authz.identifier.value, o.zone)} ${keyAuthorization}`);
           },
-        });
+        })]);
         const info = acme.crypto.readCertificateInfo(pem);
         return { certPem: pem, keyPem, notBefore: info.notBefore.getTime(), notAfter: info.notAfter.getTime() };
       } catch (e) {
@@ -96,6 +110,7 @@ export function createAcmeIssuer(o: AcmeIssuerOptions): Issuer {
         // A refused or failed order: the CA counts failed validations, so do not hammer it.
         throw new UpstreamError("acme", `ACME order failed: ${msg}`, /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|socket|timeout|50\d/i.test(msg) ? 60 : 300);
       } finally {
+        clearTimeout(timer);
         for (const key of [...created.keys()]) await removeOne(key);
       }
     },
