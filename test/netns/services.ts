@@ -36,8 +36,8 @@ if (cfg.auth) {
     }
     const answers = ip && question.type === "A" ? [{ type: "A", name: question.name, ttl, data: ip }] : [];
     const reply = dnsPacket.encode({
-      type: "response", id: q.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flags & dnsPacket.RECURSION_DESIRED),
-      rcode: known ? "NOERROR" : "NXDOMAIN", questions: q.questions, answers,
+      type: "response", id: q.id, // dns-packet takes the response code from the low bits of flags (3 = NXDOMAIN)
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (q.flags & dnsPacket.RECURSION_DESIRED) | (known ? 0 : 3), questions: q.questions, answers,
     } as any);
     sock.send(reply, rinfo.port, rinfo.address);
   });
