@@ -31,8 +31,10 @@ export interface Fleet {
   dbUrl: string;
   /** Runs `iotbox-provisioner …` (e.g. ["database", "add", …]) against this fleet's database. */
   provisionerCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** The provisioner's log lines so far (JSON lines). */
+  /** The provisioner's log lines so far (JSON lines, every instance). */
   provisionerLog(): string;
+  /** Another provisioner instance on the same database, CA, DNS and Pebble (stopped by stop()). */
+  addProvisioner(): Promise<{ url: string; stop: () => Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,8 @@ export interface FleetOptions {
   zone?: string;
   /** Extra `serve` options, e.g. ["--weekly-new-certs", "1"]. */
   serveArgs?: string[];
+  /** The provisioner's database (default: sqlite in the fleet's temp dir), e.g. a postgres:// URL. */
+  dbUrl?: string;
 }
 
 function provisionerCommand(): string[] {
@@ -63,7 +67,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     const pebble = await startPebble({ dnsServer: dns.dnsAddress, ca });
     cleanups.push(() => pebble.stop());
 
-    const dbUrl = `sqlite:${join(dir, "provisioner.db")}`;
+    const dbUrl = opts.dbUrl ?? `sqlite:${join(dir, "provisioner.db")}`;
     const cmd = provisionerCommand();
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, NODE_EXTRA_CA_CERTS: ca.certFile };
     const cli = async (args: string[]) => {
@@ -81,27 +85,35 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
 
     const bindHost = opts.bindHost ?? "127.0.0.1";
     const tlsLeaf = ca.issue(["localhost"], ["127.0.0.1", "10.0.2.2", ...(opts.extraIpSans ?? [])]);
-    const port = await freePort(bindHost);
-    let log = "";
-    const proc = Bun.spawn([...cmd, "serve", "--host", bindHost, "--port", String(port), "--db", dbUrl, "--zone", zone,
-      "--acme-directory", pebble.directoryUrl, "--dnsimple-base-url", dns.baseUrl, "--dnsimple-account", String(dns.accountId),
-      "--tls-cert", tlsLeaf.certFile, "--tls-key", tlsLeaf.keyFile, ...(opts.serveArgs ?? [])],
-    { env: { ...env, IOTBOX_PROVISIONER_DNSIMPLE_TOKEN: dns.token }, stdout: "pipe", stderr: "pipe" });
-    const dec = new TextDecoder();
-    void (async () => { for await (const c of proc.stderr) log += dec.decode(c); })();
-    void (async () => { for await (const c of proc.stdout) log += dec.decode(c); })();
-    cleanups.push(async () => {
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
-      await proc.exited;
-      clearTimeout(t);
-    });
-    const host = bindHost === "0.0.0.0" ? "127.0.0.1" : bindHost;
-    const provisioningUrl = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
     const bundle = join(dir, "provisioner-ca.pem");
     writeFileSync(bundle, ca.certPem);
-    await waitFor(async () => (await fetch(`${provisioningUrl}/health`, { tls: { ca: ca.certPem } })).ok, 20_000, "provisioner /health",
-      () => (proc.exitCode !== null ? `exit ${proc.exitCode}: ${log.slice(-2000)}` : null));
+    let log = "";
+    const spawnProvisioner = async (): Promise<{ url: string; stop: () => Promise<void> }> => {
+      const port = await freePort(bindHost);
+      const proc = Bun.spawn([...cmd, "serve", "--host", bindHost, "--port", String(port), "--db", dbUrl, "--zone", zone,
+        "--acme-directory", pebble.directoryUrl, "--dnsimple-base-url", dns.baseUrl, "--dnsimple-account", String(dns.accountId),
+        "--tls-cert", tlsLeaf.certFile, "--tls-key", tlsLeaf.keyFile, ...(opts.serveArgs ?? [])],
+      { env: { ...env, IOTBOX_PROVISIONER_DNSIMPLE_TOKEN: dns.token }, stdout: "pipe", stderr: "pipe" });
+      const dec = new TextDecoder();
+      void (async () => { for await (const c of proc.stderr) log += dec.decode(c); })();
+      void (async () => { for await (const c of proc.stdout) log += dec.decode(c); })();
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        proc.kill("SIGTERM");
+        const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
+        await proc.exited;
+        clearTimeout(t);
+      };
+      cleanups.push(stop);
+      const host = bindHost === "0.0.0.0" ? "127.0.0.1" : bindHost;
+      const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+      await waitFor(async () => (await fetch(`${url}/health`, { tls: { ca: ca.certPem } })).ok, 20_000, "provisioner /health",
+        () => (proc.exitCode !== null ? `exit ${proc.exitCode}: ${log.slice(-2000)}` : null));
+      return { url, stop };
+    };
+    const { url: provisioningUrl } = await spawnProvisioner();
     return {
       provisioningUrl,
       caBundleFile: bundle,
@@ -114,6 +126,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       dbUrl,
       provisionerCli: cli,
       provisionerLog: () => log,
+      addProvisioner: spawnProvisioner,
       stop: stopAll,
     };
   } catch (e) {
