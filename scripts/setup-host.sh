@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then echo "setup-host: run as root (it installs Debian packages)" >&2; exit 1; fi
 
+# Node.js and npm only if the machine has none (a NodeSource nodejs already bundles npm).
+if ! command -v npm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 mapfile -t wanted < <(cat scripts/host-packages/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 missing=()
 for p in "${wanted[@]}"; do

@@ -37,13 +37,14 @@ ul.problems{margin:0;padding-left:20px}.spin{display:inline-block;width:14px;hei
 @keyframes s{to{transform:rotate(360deg)}}
 `);
 
-export function layout(lang: Lang, title: string, body: H, opts: { pollWhileChecking?: boolean } = {}): H {
+/** `poll`: the page shows a check in progress; it watches /api/status and reloads only when the outcome differs. */
+export function layout(lang: Lang, title: string, body: H, opts: { poll?: { code: string | null; url: string | null } } = {}): H {
   const other: Lang = lang === "en" ? "es" : "en";
   return html`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title><style>${CSS}</style></head><body>
 <header><h1>${title}</h1><a href="?lang=en" class="${lang === "en" ? "on" : ""}">EN</a><a href="?lang=${other === "es" ? "es" : "en"}" class="${lang === "es" ? "on" : ""}">ES</a></header>
 <main>${body}</main>
-${opts.pollWhileChecking ? raw(`<script>(function(){var n=0;function p(){fetch('/api/status',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(!s.cert.checking||++n>60){location.reload()}else{setTimeout(p,1000)}}).catch(function(){setTimeout(p,2000)})}setTimeout(p,800)})();</script>`) : ""}
+${opts.poll ? raw(`<script>(function(){var was=${JSON.stringify(opts.poll).replace(/</g, "\\u003c")},n=0;function p(){fetch('/api/status',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){if(s.cert.checking&&++n<90){setTimeout(p,1000);return}if(s.cert.code!==was.code||s.cert.url!==was.url){location.replace(location.pathname+location.search)}}).catch(function(){if(++n<90)setTimeout(p,2000)})}setTimeout(p,1000)})();</script>`) : ""}
 </body></html>`;
 }
 
@@ -92,7 +93,7 @@ ${c.subject ? html`<dt>${w.subject}</dt><dd>${c.subject}</dd><dt>${w.issuer}</dt
 <dt>${w.uptime}</dt><dd>${fmtUptime(sys.uptimeS)}</dd></dl></section>
 ${terminals ? html`<section class="card"><h2>${w.terminals}</h2>${terminals.length ? html`<dl>${terminals.map((t) => html`<dt>${t.poiid}</dt><dd>${t.address} — ${t.state}${t.lastError ? ` (${t.lastError})` : ""}</dd>`)}</dl>` : html`<p class="mute">${w.noTerminals}</p>`}</section>` : ""}
 <div class="row"><a class="btn" href="/settings?lang=${lang}">⚙ ${w.settings}</a></div>`;
-  return layout(lang, `${w.title} ${s.box.id}`, body, { pollWhileChecking: c.checking });
+  return layout(lang, `${w.title} ${s.box.id}`, body, c.checking ? { poll: { code: c.code, url: c.url } } : {});
 }
 
 export function loginPage(lang: Lang, csrf: string, mode: "login" | "choose", message?: string): H {

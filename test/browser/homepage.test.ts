@@ -1,0 +1,68 @@
+/**
+ * The homepage in a real browser (Debian's chromium, headless, phone-sized window): the page
+ * renders the state a technician needs, and screenshots land in out/screenshots/ for review.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createWebApp } from "../../src/web/app";
+import { createAuth } from "../../src/web/auth";
+import { silentLogger } from "../../src/log/index";
+import { startServers } from "../../src/https/server";
+import { makeBoxDir, wireLifecycle } from "../support/box-fixture";
+import { startFaultProvisioner, type FaultProvisioner } from "../support/fault-provisioner";
+
+const SHOTS = join(import.meta.dir, "../../out/screenshots");
+let svc: FaultProvisioner;
+beforeAll(async () => { svc = await startFaultProvisioner(); mkdirSync(SHOTS, { recursive: true }); });
+afterAll(async () => { await svc.stop(); });
+
+async function chromium(args: string[]): Promise<string> {
+  const profile = mkdtempSync(join(tmpdir(), "iotbox-chromium-"));
+  try {
+    const p = Bun.spawn(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+      `--user-data-dir=${profile}`, "--window-size=390,1100", "--virtual-time-budget=3000", ...args], { stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    if (code !== 0) throw new Error(`chromium exited ${code}: ${await new Response(p.stderr).text()}`);
+    return out;
+  } finally { rmSync(profile, { recursive: true, force: true }); }
+}
+
+async function serveBox(cfg: Record<string, unknown>) {
+  const box = makeBoxDir();
+  const w = wireLifecycle(box.dataDir, cfg, { ca: [svc.ca.certPem] });
+  await w.lifecycle.check("start");
+  const app = createWebApp({
+    lifecycle: w.lifecycle, store: w.config, auth: createAuth({ secret: () => "s", passwordHash: () => null }), logger: silentLogger(),
+    config: () => w.config.get(), version: "0.1.0", lan: () => ({ ifname: "eth0", ipv4: "192.168.1.10", mac: "b8:27:eb:12:34:56" }),
+    hostname: () => "caja-01", facts: () => ({ cpuTempC: 47.2, memUsedPct: 28, memTotalMb: 906, diskUsedPct: 9, uptimeS: 93784, updatedAt: null }),
+    httpsPort: () => 443, setupProblems: () => [], restart: () => {},
+  });
+  const servers = startServers({ httpPort: 0, httpsPort: 0, hostname: "127.0.0.1", logger: silentLogger(), tls: (w.store.readCurrent() as any).gen ?? (w.store.readTemporary() as any).gen, fetch: (r) => app.fetch(r) });
+  return { url: `http://127.0.0.1:${servers.httpPort}`, stop: async () => { w.lifecycle.stop(); await servers.stop(true); box.cleanup(); } };
+}
+
+test("an unconfigured box shows its code and remedy; the page fits a phone", async () => {
+  const b = await serveBox({ provisioningUrl: svc.url });
+  try {
+    const dom = await chromium(["--dump-dom", `${b.url}/?lang=en`]);
+    expect(dom).toContain("ERR_IOT_HTTPS_CHECK_NO_SERVER");
+    expect(dom).toContain("What to do");
+    await chromium([`--screenshot=${join(SHOTS, "home-error-en.png")}`, `${b.url}/?lang=en`]);
+    expect(statSync(join(SHOTS, "home-error-en.png")).size).toBeGreaterThan(10_000);
+    await chromium([`--screenshot=${join(SHOTS, "settings-first-visit-es.png")}`, `${b.url}/settings?lang=es`]);
+  } finally { await b.stop(); }
+}, 60_000);
+
+test("a provisioned box shows its HTTPS address as a link, in Spanish too", async () => {
+  const b = await serveBox({ provisioningUrl: svc.url, serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234" });
+  try {
+    const dom = await chromium(["--dump-dom", `${b.url}/?lang=es&local`]);
+    expect(dom).toContain('href="https://192-168-1-10.d73e7513.iot.test"');
+    expect(dom).toContain("HTTPS está listo");
+    await chromium([`--screenshot=${join(SHOTS, "home-ok-es.png")}`, `${b.url}/?lang=es&local`]);
+    expect(statSync(join(SHOTS, "home-ok-es.png")).size).toBeGreaterThan(10_000);
+  } finally { await b.stop(); }
+}, 60_000);
