@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { describe, expect, test } from "bun:test";
 import * as x509 from "@peculiar/x509";
-import { checkCsr } from ".";
+import { checkCsr, createCsrChecker } from ".";
 
 const wanted = { wildcard: "*.abc.iotbox.test", base: "abc.iotbox.test" };
 
@@ -37,5 +37,14 @@ describe("csr", () => {
     await expect(checkCsr(tampered, wanted)).rejects.toThrow(/signature|parsed/);
     const rsa1024 = await makeCsr(["iotbox-abcd1234"], { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" });
     await expect(checkCsr(rsa1024, wanted)).rejects.toThrow("key type");
+  });
+  test("the memo gives checkCsr's answers, per CSR and names, and stays bounded", async () => {
+    const check = createCsrChecker(2);
+    const pem = await makeCsr([wanted.wildcard, wanted.base]);
+    expect(await check(pem, wanted)).toEqual(await checkCsr(pem, wanted));
+    expect((await check(pem, { wildcard: "*.x.iotbox.test", base: "x.iotbox.test" }).catch((e) => e)).message).toContain("may not have");
+    await expect(check("junk", wanted)).rejects.toThrow("one PEM");
+    await expect(check("junk", wanted)).rejects.toThrow("one PEM");
+    expect((await check(pem, wanted)).namesMatch).toBe(true);
   });
 });

@@ -61,3 +61,22 @@ export function certificateKeyFingerprint(certPem: string): string {
   const cert = new x509.X509Certificate(certPem);
   return createHash("sha256").update(Buffer.from(cert.publicKey.rawData)).digest("hex");
 }
+
+/**
+ * checkCsr with a bounded memo: a box sends the same CSR until it installs a certificate, and
+ * parsing plus signature verification is the costliest step of a repeat request. The key is
+ * the exact text and the wanted names, so a cached answer is the answer checkCsr would give.
+ */
+export function createCsrChecker(max: number) {
+  const memo = new Map<string, Promise<CheckedCsr>>();
+  return (pem: string, wanted: { wildcard: string; base: string }): Promise<CheckedCsr> => {
+    const key = createHash("sha256").update(`${wanted.wildcard}\n${wanted.base}\n${pem}`).digest("hex");
+    let p = memo.get(key);
+    if (!p) {
+      p = checkCsr(pem, wanted);
+      memo.set(key, p);
+      if (memo.size > max) memo.delete(memo.keys().next().value!);
+    }
+    return p;
+  };
+}

@@ -3,7 +3,7 @@
 import type { Logger } from "../../../src/log";
 import type { Issuer } from "../acme";
 import { decideBudget, isFreshEnough, WEEK_MS, type BudgetLimits } from "../budget";
-import { checkCsr } from "../csr";
+import { createCsrChecker } from "../csr";
 import type { DnsZone } from "../dns";
 import { UpstreamError } from "../dns";
 import { checkEligibility, REFUSAL_SENTENCE } from "../eligibility";
@@ -37,6 +37,7 @@ export interface ServiceOptions {
 export function createCertificateService(o: ServiceOptions) {
   const now = o.now ?? Date.now;
   const inflight = new Map<string, Promise<StoredCertificate>>();
+  const checkCsr = createCsrChecker(2000);
   // A label whose last order failed waits before the next one (the CA counts failed validations).
   const cooldown = new Map<string, { until: number; failures: number }>();
 
@@ -98,7 +99,11 @@ export function createCertificateService(o: ServiceOptions) {
     }
     const boxKey = boxId ?? `ip:${ip}`;
     const known = await o.store.getHostRecord(label, boxKey);
-    if (known && known.ip === ip) { await o.store.touchHostRecord(label, boxKey, now()); return; }
+    if (known && known.ip === ip) {
+      // last_seen only needs day precision (stale after weeks): spare a write on most requests.
+      if (now() - known.lastSeen > 3_600_000) await o.store.touchHostRecord(label, boxKey, now());
+      return;
+    }
     const name = hostRecordName(ip, label);
     try {
       const existing = (await o.dns.find(name, "A"))[0];
