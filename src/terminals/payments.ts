@@ -81,9 +81,34 @@ export function createPaymentEngine(deps: {
   const route = (tx: Tx): Route => ({ saleId: tx.saleId, poiid: tx.poiid });
 
   function notify(id: string) { for (const f of [...(listeners.get(id) ?? [])]) f(); }
+
+  // Writes that must be on disk before something is sent (a new payment, a reversal) are
+  // made at once (saveNow). Results are written just after the POS has been told
+  // (save): if the box dies in between, the record still says in_progress/unknown and the
+  // next start asks TransactionStatus, which gives the same answer. This keeps an fsync off
+  // the POS's critical path.
+  const dirty = new Map<string, Tx>();
+  let flushScheduled = false;
+  function flush() {
+    flushScheduled = false;
+    for (const tx of [...dirty.values()]) {
+      dirty.delete(tx.id);
+      try { journal.write(tx); } catch (e) { log.error("journal write failed", { tx: tx.id, err: (e as Error).message }); }
+    }
+  }
   function save(tx: Tx, patch: Partial<Tx>) {
     Object.assign(tx, patch, { updatedAt: iso(), version: tx.version + 1 });
-    journal.write(tx);
+    dirty.set(tx.id, tx);
+    if (!flushScheduled) { flushScheduled = true; setTimeout(flush, 0); }
+    notify(tx.id);
+  }
+  function saveNow(tx: Tx, patch: Partial<Tx>) {
+    const next: Tx = { ...tx, ...patch, updatedAt: iso(), version: tx.version + 1 };
+    try { journal.write(next); } catch (e) {
+      throw new TerminalError("journal_write_failed", `The change could not be recorded, so nothing was sent: ${(e as Error).message}`, 503);
+    }
+    dirty.delete(tx.id);
+    Object.assign(tx, next);
     notify(tx.id);
   }
   function track(p: Promise<void>) {
@@ -323,7 +348,7 @@ export function createPaymentEngine(deps: {
       if (!h) throw new TerminalError("terminal_unknown", "The terminal that took this payment is no longer configured.", 409);
       if (h.holder) throw new TerminalError("terminal_busy", "The terminal is busy with another transaction; nothing was sent.", 409);
       const ts = iso();
-      save(tx, { refund: { serviceId: newServiceId(), reason, state: "in_progress", createdAt: ts, updatedAt: ts } });
+      saveNow(tx, { refund: { serviceId: newServiceId(), reason, state: "in_progress", createdAt: ts, updatedAt: ts } }); // on disk before the Reversal is sent
       h.holder = tx.id;
       track(runReversal(tx, h));
       return tx;
@@ -360,10 +385,12 @@ export function createPaymentEngine(deps: {
       for (const wake of [...sleepers]) wake();
       registry.closeAll();
       await Promise.allSettled([...running]);
+      flush();
     },
 
     async idle() {
       while (running.size) await Promise.allSettled([...running]);
+      flush();
     },
   };
 }

@@ -25,7 +25,7 @@ export interface PosApiDeps {
 
 export const sha256Hex = (s: string) => createHash("sha256").update(s).digest("hex");
 
-const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID";
+const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, Prefer, Last-Event-ID";
 const MAX_WAIT_S = 60;
 
 export function findPairing(settings: Settings, authorization: string | undefined): string | null {
@@ -96,7 +96,16 @@ export function createPosApi(deps: PosApiDeps) {
     });
     c.header("Location", `./payments/${tx.id}`);
     if (!created) c.header("Idempotent-Replayed", "true");
-    return c.json(paymentView(tx), created ? 201 : 200);
+    // "Prefer: wait=N" (RFC 7240): answer with the result if it comes within N seconds (one round trip).
+    const wait = Math.min(Number(/\bwait=(\d{1,3})\b/.exec(c.req.header("prefer") ?? "")?.[1] ?? 0), MAX_WAIT_S);
+    const deadline = Date.now() + wait * 1000;
+    let now = tx;
+    while (Date.now() < deadline && !isFinal(now)) {
+      const next = await deps.engine.waitForChange(tx.id, now.version, deadline - Date.now());
+      if (!next || next.version === now.version) break;
+      now = next;
+    }
+    return c.json(paymentView(now), created ? 201 : 200);
   });
 
   const own = (id: string, pairingId: string) => {

@@ -10,7 +10,10 @@ export const KEY = { passphrase: PASSPHRASE, keyIdentifier: "iotboxtest", keyVer
 let fleet: TestFleet | null = null;
 /** One test fleet per test file (openssl runs a few times, ~0.2 s). */
 export function testFleet(): TestFleet {
-  fleet ??= createTestFleet();
+  if (!fleet) {
+    const f = createTestFleet();
+    fleet = { ...f, dispose() { f.dispose(); if (fleet === this) fleet = null; } };
+  }
   return fleet;
 }
 

@@ -51,6 +51,12 @@ describe("payments", () => {
     expect(sim.approved().filter((x) => x.saleTransactionId === ref).length).toBe(1);
   });
 
+  test("Prefer: wait=N answers with the result in one round trip", async () => {
+    const r = await box.pos("/payments", { method: "POST", key: crypto.randomUUID(), json: { amount: 250, currency: "EUR", reference: order() }, headers: { prefer: "wait=10" } });
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ status: "approved", final: true });
+  });
+
   test("decline", async () => {
     sim.setBehaviour("decline");
     const r = await box.pay({ amount: 700, currency: "EUR", reference: order() });
@@ -248,6 +254,7 @@ describe("what is kept and logged", () => {
     sim.setBehaviour("decline");
     const d = await box.pay({ amount: 78, currency: "EUR", reference: order() });
     await box.settle(d.body.id);
+    await box.terminals.idle(); // results are journaled just after the POS is told
     const tdir = join(dir.path, "terminals");
     const files = [join(tdir, "settings.json"), ...readdirSync(join(tdir, "journal")).map((f) => join(tdir, "journal", f))];
     const journalText = files.slice(1).map((f) => readFileSync(f, "utf8")).join("\n");

@@ -1,0 +1,127 @@
+/**
+ * What the box adds between the POS and a payment terminal, and how fast the nexo crypto is.
+ *   bun bench/terminals.ts            (N=2000 payments per path; BENCH_N to change)
+ *
+ * direct:   a client that holds the terminal key talks to the simulator itself
+ *           (encrypt, HTTPS keep-alive, decrypt) - the floor.
+ * box path: the POS POSTs /api/pos/payments (HTTPS keep-alive to the box, "Prefer: wait=30",
+ *           bearer token, Idempotency-Key); the box validates, journals (fsync, ext4 /tmp here),
+ *           encrypts, talks to the same simulator, decrypts, journals the result and answers.
+ * Both paths run in this one process against the same simulator, interleaved in blocks.
+ */
+import https from "node:https";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Hono } from "hono";
+import { NexoCrypto } from "@adyen/api-library";
+import { silentLogger } from "../src/log/index";
+import { createTerminals } from "../src/terminals/index";
+import { decryptNexo, deriveNexoKeys, encryptNexo } from "../src/terminals/nexo-crypto";
+import { newServiceId, paymentRequest } from "../src/terminals/messages";
+import { createTerminalClient } from "../src/terminals/terminal-client";
+import { createTestFleet, terminalCn } from "../tools/terminal-simulator/certs";
+import { startTerminalSimulator } from "../tools/terminal-simulator";
+
+const N = Number(process.env.BENCH_N ?? 2000);
+const WARMUP = 200;
+const POIID = "P400Plus-900000009";
+const KEY = { passphrase: "bench-passphrase-0123", keyIdentifier: "benchkey", keyVersion: 1 };
+
+const fleet = createTestFleet();
+const dataDir = mkdtempSync(join(tmpdir(), "iotbox-bench-"));
+const sim = await startTerminalSimulator({ poiid: POIID, key: KEY, cert: fleet.issue(terminalCn(POIID)) });
+const roots = [fleet.root.certPem];
+
+// The box: the terminals area behind a real HTTPS server, as the lead mounts it.
+const terminals = createTerminals({ dataDir, logger: silentLogger(), fleetRootsPem: () => roots });
+await terminals.start();
+const app = new Hono().route("/api/pos", terminals.posApi).route("/api/terminals", terminals.adminApi);
+const boxCert = fleet.issue("box.test", { sanIp: "127.0.0.1" });
+const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert: boxCert.certPem, key: boxCert.keyPem }, fetch: app.fetch });
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: roots });
+
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const data = body === undefined ? "" : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: "127.0.0.1", port: server.port, method, path, agent, headers: { ...(data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {}), ...headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }));
+    });
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+await call("POST", "/api/terminals/terminals", { address: sim.address, poiid: POIID, ...KEY });
+const { json: pairing } = await call("POST", "/api/terminals/pos/pairings", { name: "bench" });
+const auth = { authorization: `Bearer ${pairing.token}`, prefer: "wait=30" };
+
+const keys = await deriveNexoKeys(KEY.passphrase, KEY.keyIdentifier, KEY.keyVersion);
+const direct = createTerminalClient({ address: sim.address, poiid: POIID, keys }, roots);
+const route = { saleId: "bench", poiid: POIID };
+
+let seq = 0;
+async function directOnce(): Promise<number> {
+  const t0 = performance.now();
+  const r = await direct.exchange(paymentRequest(route, newServiceId(), { transactionId: `d${++seq}`, timeStamp: new Date().toISOString(), amountMinor: 1000, currency: "EUR" }), 10_000);
+  const ms = performance.now() - t0;
+  if (r?.SaleToPOIResponse?.PaymentResponse?.Response?.Result !== "Success") throw new Error("direct payment not approved");
+  return ms;
+}
+async function boxOnce(): Promise<number> {
+  const t0 = performance.now();
+  const r = await call("POST", "/api/pos/payments", { amount: 1000, currency: "EUR", reference: `b${++seq}` }, { ...auth, "idempotency-key": `bench-${seq}` });
+  const ms = performance.now() - t0;
+  if (r.json?.status !== "approved") throw new Error(`box payment: ${r.status} ${JSON.stringify(r.json)}`);
+  return ms;
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
+for (let i = 0; i < WARMUP; i++) { await directOnce(); await boxOnce(); }
+const d: number[] = [], b: number[] = [];
+for (let i = 0; i < N; i += 100) {
+  for (let j = 0; j < 100; j++) d.push(await directOnce());
+  for (let j = 0; j < 100; j++) b.push(await boxOnce());
+}
+
+async function opsPerSecond(f: () => Promise<unknown>, ms = 1500): Promise<number> {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) { await f(); n++; }
+  return n / (ms / 1000);
+}
+const message = paymentRequest(route, "A1b2C3d4E5", { transactionId: "order-123456", timeStamp: new Date().toISOString(), amountMinor: 1234, currency: "EUR" });
+const plaintext = JSON.stringify(message);
+const sealed = await encryptNexo(plaintext, message.SaleToPOIRequest.MessageHeader, keys);
+const encOps = await opsPerSecond(() => encryptNexo(plaintext, message.SaleToPOIRequest.MessageHeader, keys));
+const decOps = await opsPerSecond(() => decryptNexo(sealed, keys));
+const adyenKey = { Passphrase: KEY.passphrase, KeyIdentifier: KEY.keyIdentifier, KeyVersion: KEY.keyVersion, AdyenCryptoVersion: 1 } as any;
+const libEnc = await opsPerSecond(async () => NexoCrypto.encrypt(message.SaleToPOIRequest.MessageHeader as any, plaintext, adyenKey), 1000);
+
+const f = (x: number) => x.toFixed(3);
+const added50 = pct(b, 50) - pct(d, 50), added99 = pct(b, 99) - pct(d, 99);
+console.log(`\nPayment latency, ${N} approved payments per path (ms), simulator on loopback TLS, journal on ${tmpdir()}`);
+console.table([
+  { path: "direct to simulator", p50: f(pct(d, 50)), p99: f(pct(d, 99)) },
+  { path: "POS -> box -> simulator", p50: f(pct(b, 50)), p99: f(pct(b, 99)) },
+  { path: "added by the box", p50: f(added50), p99: f(added99) },
+  { path: "goal: added p50 < 2 ms", p50: added50 < 2 ? "met" : "NOT met", p99: "" },
+]);
+console.log(`nexo crypto on a ${plaintext.length}-byte Payment request`);
+console.table([
+  { operation: "encrypt (ours, WebCrypto, derived keys cached)", "ops/s": Math.round(encOps) },
+  { operation: "decrypt + HMAC check (ours)", "ops/s": Math.round(decOps) },
+  { operation: "encrypt (@adyen/api-library, derives the key per message)", "ops/s": Math.round(libEnc) },
+  { operation: "ratio ours/library (encrypt)", "ops/s": (encOps / libEnc).toFixed(1) + "x" },
+]);
+
+direct.close();
+agent.destroy();
+await terminals.stop();
+server.stop(true);
+await sim.stop();
+fleet.dispose();
+rmSync(dataDir, { recursive: true, force: true });
