@@ -9,7 +9,7 @@ function app(handle: (r: CertRequest) => Promise<unknown>) {
   const a = createApp({ service: { handle: handle as never }, logger: createLogger({ write: (l) => lines.push(l) }), health: async () => ({ version: "t" }) });
   return { a, lines };
 }
-const post = (a: ReturnType<typeof app>["a"], body: string | Uint8Array, headers: Record<string, string> = {}) =>
+const post = (a: ReturnType<typeof app>["a"], body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
   a.request("/odoo-enterprise/iot/x509", { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 const ok = JSON.stringify({ jsonrpc: "2.0", method: "call", id: 4, params: { db_uuid: "u", enterprise_code: "c" } });
 
