@@ -2,6 +2,7 @@
  * The payment-terminals area, built by the composition root. Nothing here connects, reads or
  * spawns at import time: settings and the journal are read on first use (or by start()).
  */
+import { join } from "node:path";
 import type { Hono } from "hono";
 import type { Logger } from "../log/index";
 import { createAdminApi } from "./admin-api";
@@ -37,44 +38,42 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
   const now = opts.now ?? (() => new Date());
   const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const registry: Registry = createRegistry(opts.fleetRootsPem);
+  const dir = join(opts.dataDir, "terminals");
 
-  let loaded: { dir: string; settings: Settings; engine: PaymentEngine } | null = null;
-  function load() {
-    if (loaded) return loaded;
-    const dir = terminalsDir(opts.dataDir);
-    const settings = loadSettings(dir, () => `iotbox-${newServiceId().slice(0, 6)}`);
-    for (const t of settings.terminals) { log.redact(t.passphrase); registry.add(t); }
-    const engine = createPaymentEngine({ journal: createJournal(dir), registry, logger: log, saleId: () => settings.saleId, now, timeouts });
-    loaded = { dir, settings, engine };
-    saveSettings(dir, settings);
-    return loaded;
+  // Settings are read (and the folder made) on first use, never at import or construction.
+  let current: Settings | null = null;
+  function settings(): Settings {
+    if (current) return current;
+    terminalsDir(opts.dataDir);
+    const loaded = loadSettings(dir, () => `iotbox-${newServiceId().slice(0, 6)}`);
+    for (const t of loaded.terminals) { log.redact(t.passphrase); registry.add(t); }
+    saveSettings(dir, loaded);
+    current = loaded;
+    return current;
   }
-  const settings = () => load().settings;
   const update = (f: (s: Settings) => void) => {
-    const l = load();
-    const next = structuredClone(l.settings);
+    const next = structuredClone(settings());
     f(next);
-    saveSettings(l.dir, next); // on disk first: a failed write changes nothing
-    l.settings = next;
+    saveSettings(dir, next); // on disk first: a failed write changes nothing
+    current = next;
   };
 
+  const engine: PaymentEngine = createPaymentEngine({ journal: createJournal(dir), registry, logger: log, saleId: () => settings().saleId, now, timeouts });
+
   const list = async (): Promise<TerminalSummary[]> => {
-    load();
+    settings();
     return registry.all().map((h) => ({
       id: h.config.id, address: h.config.address, poiid: h.config.poiid, state: registry.state(h),
       ...(h.lastError ? { lastError: h.lastError } : {}),
     }));
   };
 
-  // The engine is created lazily; the APIs reach it through this forwarding object.
-  const engine = new Proxy({} as PaymentEngine, { get: (_t, p) => (load().engine as any)[p] });
-
   return {
     posApi: createPosApi({ settings, engine, registry, logger: log }),
     adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list }),
     list,
-    async start() { load().engine.resume(); },
-    async stop() { if (loaded) await loaded.engine.stop(); else registry.closeAll(); },
-    idle: async () => { if (loaded) await loaded.engine.idle(); },
+    async start() { settings(); engine.resume(); },
+    stop: () => engine.stop(),
+    idle: () => engine.idle(),
   };
 }

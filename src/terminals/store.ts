@@ -101,6 +101,7 @@ export function createJournal(dir: string): Journal {
     write: (tx) => writeFileAtomic(join(jdir, `${tx.id}.json`), JSON.stringify(tx), FILE_MODE),
     loadAll(onUnreadable) {
       const out: Tx[] = [];
+      if (!existsSync(jdir)) return out;
       for (const f of readdirSync(jdir)) {
         if (!TX_FILE.test(f)) continue; // leftovers of interrupted atomic writes start with "."
         try { out.push(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); } catch (err) { onUnreadable?.(f, err); }
