@@ -90,6 +90,12 @@ async function serve(argv: string[]) {
     ...(certFile && keyFile ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } } : {}),
   });
   logger.info("iotbox-provisioner listening", { version: VERSION, host: o.host, port: server.port, tls: !!certFile, zone, db: store.driver.kind });
+  // Say at once when the DNSimple token or account is wrong (the service still starts: the
+  // boxes get 503 + Retry-After until an operator fixes it).
+  void dns.whoami().then((id) => {
+    if (id !== accountId) logger.warn("DNSimple token belongs to another account", { token_account: id, configured_account: accountId });
+    else logger.info("DNSimple account checked", { account: id });
+  }, (e) => logger.error("DNSimple check failed", { error: String((e as Error).message) }));
   void janitor.sweep().catch(() => {});
   const timer = setInterval(() => void janitor.sweep().catch(() => {}), 60_000);
   const stop = async (sig: string) => {

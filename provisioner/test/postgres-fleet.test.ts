@@ -25,3 +25,11 @@ test("two instances on PostgreSQL: one order for a box asked through both, then 
   expect(fleet.dns.records().filter((r) => r.type === "A").map((r) => r.content)).toEqual(["192.168.7.7"]);
   expect(fleet.dns.records().filter((r) => r.type === "TXT")).toEqual([]);
 }, 60_000);
+
+test("PostgreSQL gone: a box gets 503 with Retry-After, not a 500", async () => {
+  await pg.stop();
+  const r = await call(fleet, { ...fleet.eligible, box_id: "pgbox0002" });
+  expect(r.status).toBe(503);
+  expect(r.retryAfter).toBe("30");
+  expect(countLog(fleet, "unexpected error")).toBe(0);
+}, 60_000);

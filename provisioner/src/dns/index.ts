@@ -16,7 +16,7 @@ export interface DnsZone {
 
 /** The CA or DNS provider failed; the box should come back after retryAfterS. */
 export class UpstreamError extends Error {
-  constructor(readonly upstream: "dnsimple" | "acme", message: string, readonly retryAfterS: number, readonly status?: number) {
+  constructor(readonly upstream: "dnsimple" | "acme" | "database", message: string, readonly retryAfterS: number, readonly status?: number) {
     super(message);
   }
 }

@@ -2,7 +2,14 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { UpstreamError } from "../dns";
 import type { Row, SqlDriver } from "./index";
+
+/** Still locked after busy_timeout: tell the box to come back rather than fail. */
+function busy(e: unknown): never {
+  if (/SQLITE_BUSY|SQLITE_LOCKED/.test(String((e as { code?: unknown })?.code ?? ""))) throw new UpstreamError("database", "SQLite busy", 5);
+  throw e;
+}
 
 export function openSqlite(path: string): SqlDriver {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -18,8 +25,8 @@ export function openSqlite(path: string): SqlDriver {
   };
   return {
     kind: "sqlite",
-    async all(sql, params = []) { return stmt(sql).all(...(params as never[])) as Row[]; },
-    async run(sql, params = []) { stmt(sql).run(...(params as never[])); },
+    async all(sql, params = []) { try { return stmt(sql).all(...(params as never[])) as Row[]; } catch (e) { return busy(e); } },
+    async run(sql, params = []) { try { stmt(sql).run(...(params as never[])); } catch (e) { busy(e); } },
     async close() { db.close(); },
   };
 }
