@@ -89,8 +89,13 @@ export function addressFor(host: string, ipLiteral: boolean, sys: DnsLookup[] | 
   return null;
 }
 
-/** Does the run need the public resolvers? Only when a private name failed locally (cheap when healthy). */
+/**
+ * Does the run need the public resolvers? Only when the local resolver answers but a name
+ * failed (cheap when healthy). When it answers nothing the verdict is already "unreachable",
+ * and waiting for public resolvers would only delay it.
+ */
 export function needsPublicResolvers(plan: Plan, sys: DnsLookup[]): boolean {
+  if (!sys.some((l) => l.outcome.kind === "answer")) return false;
   const privateBad = plan.privateNames.some((n) => sys.filter((l) => l.name === n.name).every((l) => !resolved(l.outcome)));
   const publicBad = plan.publicNames.some((n) => sys.filter((l) => l.name === n.name).every((l) => !resolved(l.outcome)));
   return plan.publicResolvers.length > 0 && (privateBad || publicBad);

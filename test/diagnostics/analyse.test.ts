@@ -57,6 +57,7 @@ describe("analyse (pure: what a probe result means)", () => {
   test("public resolvers are asked only when a name failed locally (probe budget)", () => {
     expect(needsPublicResolvers(PLAN, lookups.healthy())).toBe(false);
     expect(needsPublicResolvers(PLAN, lookups.rebound())).toBe(true);
+    expect(needsPublicResolvers(PLAN, lookups.timeouts())).toBe(false); // unreachable already: do not wait longer
   });
 
   test("443: timeout → DROPPED; refused, reset, admin-prohibited → REJECTED", () => {

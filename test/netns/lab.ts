@@ -238,7 +238,8 @@ exit 0
 }
 
 /** Follow the `--watch --json` stream of a diagnosis running in the box. */
-export function watchLines(p: ChildProcess, onLine: (l: { at: string; run: number; active: string[]; codes: string[]; ms: number; sent: { dnsQueries: number; tcpConnections: number } }) => void): void {
+export interface RunLine { at: string; run: number; active: string[]; codes: string[]; ms: number; sent: { dnsQueries: number; tcpConnections: number } }
+export function watchLines(p: ChildProcess, onLine: (l: RunLine) => void): void {
   let buf = "";
   p.stdout!.on("data", (d: Buffer) => {
     buf += d.toString();

@@ -4,7 +4,7 @@
  * Shared by the test (test/netns/diagnostics.test.ts) and the benchmark (bench/diagnostics.ts).
  */
 import type { ChildProcess } from "node:child_process";
-import { BUN, ROOT, watchLines, type Fault, type Lab } from "./lab";
+import { BUN, ROOT, watchLines, type Fault, type Lab, type RunLine } from "./lab";
 
 export const SCENARIOS: Array<{ fault: Fault; code: string; what: string }> = [
   { fault: "no_link", code: "ERR_IOT_NET_NO_LINK", what: "router port down" },
@@ -26,6 +26,8 @@ export interface Watcher {
   healthy(): boolean;
   /** Every distinct active set seen since the last mark. */
   seenSince(mark: number): string[][];
+  /** The JSON line of every run since the mark. */
+  runsSince(mark: number): RunLine[];
   mark(): number;
   waitFor(pred: (active: string[]) => boolean, timeoutMs: number): Promise<number | null>;
   stop(): Promise<void>;
@@ -34,7 +36,7 @@ export interface Watcher {
 export function startWatcher(lab: Lab): Watcher {
   const p: ChildProcess = lab.inBox([BUN, `${ROOT}/src/diagnostics/cli.ts`, "--targets", JSON.stringify(lab.targets),
     "--watch", "--json", "--ca-file", lab.caFile, "--clock-sync-file", lab.clockFile, "--resolv-conf", "/etc/resolv.conf"]);
-  const history: Array<{ t: number; active: string[] }> = [];
+  const history: Array<{ t: number; active: string[]; line: RunLine }> = [];
   let current: string[] = [];
   let lastCodes: string[] | null = null; // null until the first run reported
   const waiters = new Set<() => void>();
@@ -43,7 +45,7 @@ export function startWatcher(lab: Lab): Watcher {
   watchLines(p, (l) => {
     current = l.active;
     lastCodes = l.codes;
-    history.push({ t: performance.now(), active: l.active });
+    history.push({ t: performance.now(), active: l.active, line: l });
     for (const w of waiters) w();
   });
   return {
@@ -51,6 +53,7 @@ export function startWatcher(lab: Lab): Watcher {
     healthy: () => lastCodes !== null && lastCodes.length === 0 && current.length === 0,
     mark: () => history.length,
     seenSince: (m) => history.slice(m).map((h) => h.active),
+    runsSince: (m) => history.slice(m).map((h) => h.line),
     waitFor(pred, timeoutMs) {
       const t0 = performance.now();
       return new Promise((resolve) => {
