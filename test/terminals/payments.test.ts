@@ -243,6 +243,13 @@ describe("auth, CORS and Private Network Access", () => {
     const ok = await box.pos("/terminals", { headers: { origin: ORIGIN } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    // The POS page can read our errors too.
+    const bad = await box.pos("/payments", { method: "POST", key: "cors-1", json: { amount: -1, currency: "EUR", reference: "x" }, headers: { origin: ORIGIN } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const unauth = await box.pos("/terminals", { headers: { origin: ORIGIN, authorization: "" } });
+    expect(unauth.status).toBe(401);
+    expect(unauth.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   });
 });
 
