@@ -38,6 +38,8 @@ const SERVE: OptionSpec[] = [
   { flag: "weekly-duplicates", env: "IOTBOX_PROVISIONER_WEEKLY_DUPLICATES", default: "5", help: "certificates per box name per 7 days" },
   { flag: "renew-days", env: "IOTBOX_PROVISIONER_RENEW_DAYS", default: "30", help: "renew when fewer days (or a third of the life) are left" },
   { flag: "stale-days", env: "IOTBOX_PROVISIONER_STALE_DAYS", default: "90", help: "remove a box's A record after this many days unheard" },
+  { flag: "janitor-interval-s", env: "IOTBOX_PROVISIONER_JANITOR_INTERVAL_S", default: "60", help: "how often leftover TXT and stale A records are swept" },
+  { flag: "txt-grace-s", env: "IOTBOX_PROVISIONER_TXT_GRACE_S", default: "300", help: "a noted TXT record older than this is no longer a live order's" },
   { flag: "log-level", env: "IOTBOX_PROVISIONER_LOG_LEVEL", default: "info", help: "debug|info|warn|error" },
 ];
 
@@ -81,7 +83,7 @@ async function serve(argv: string[]) {
   const service = createCertificateService({ store, dns, issuer, zone, logger, instanceId: randomUUID(),
     limits: { newPerWeek: intOption(o, "weekly-new-certs", 1, 1_000_000), duplicatesPerWeek: intOption(o, "weekly-duplicates", 1, 1000) },
     minRemainingMs: intOption(o, "renew-days", 1, 365) * 86_400_000, hostRecordTtl: 300 });
-  const janitor = createJanitor({ store, dns, logger, txtGraceMs: 5 * 60_000, staleHostMs: intOption(o, "stale-days", 1, 3650) * 86_400_000 });
+  const janitor = createJanitor({ store, dns, logger, txtGraceMs: intOption(o, "txt-grace-s", 0, 86_400) * 1000, staleHostMs: intOption(o, "stale-days", 1, 3650) * 86_400_000 });
   const app = createApp({ service, logger, health: async () => { await store.ping(); return { version: VERSION }; } });
   const certFile = o["tls-cert"], keyFile = o["tls-key"];
   if (!!certFile !== !!keyFile) throw new UsageError("--tls-cert and --tls-key go together");
@@ -97,7 +99,7 @@ async function serve(argv: string[]) {
     else logger.info("DNSimple account checked", { account: id });
   }, (e) => logger.error("DNSimple check failed", { error: String((e as Error).message) }));
   void janitor.sweep().catch(() => {});
-  const timer = setInterval(() => void janitor.sweep().catch(() => {}), 60_000);
+  const timer = setInterval(() => void janitor.sweep().catch(() => {}), intOption(o, "janitor-interval-s", 1, 86_400) * 1000);
   const stop = async (sig: string) => {
     logger.info("stopping", { signal: sig });
     clearInterval(timer);

@@ -156,3 +156,21 @@ describe("provisioner limits and the CA down", () => {
     expect(small.dns.records().filter((x) => x.type === "TXT")).toEqual([]);
   }, 60_000);
 });
+
+describe("provisioner janitor", () => {
+  let jf: Fleet;
+  beforeAll(async () => { jf = await startFleet({ serveArgs: ["--janitor-interval-s", "1", "--txt-grace-s", "2"] }); }, 60_000);
+  afterAll(async () => { await jf?.stop(); }, 30_000);
+
+  test("DNSimple refusing every delete: the box still gets its certificate; the TXT records go once DNSimple is back", async () => {
+    jf.dns.injectFault({ status: 500, method: "DELETE" });
+    try {
+      const r = await call(jf, { ...jf.eligible, box_id: boxId() });
+      expect(r.status).toBe(200);
+      expect(jf.dns.records().filter((x) => x.type === "TXT").length).toBe(2); // *.label and label
+    } finally { jf.dns.clearFaults(); }
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && jf.dns.records().some((x) => x.type === "TXT")) await Bun.sleep(200);
+    expect(jf.dns.records().filter((x) => x.type === "TXT")).toEqual([]);
+  }, 60_000);
+});
