@@ -15,7 +15,7 @@ let base = "";
 let tls: { ca: string[] };
 
 beforeAll(async () => {
-  sim = await startSim(POIID, { lateMs: 600, behaviour: "late" });
+  sim = await startSim(POIID, { lateMs: 1000, behaviour: "late" });
   dir = tempDir();
   box = await createBox(dir.path, { timeouts: { paymentMs: 5000 } });
   await addTerminal(box, sim, POIID);
@@ -33,11 +33,10 @@ test("SSE over HTTPS: in_progress arrives at once, approved when the terminal an
   const r = await fetch(`${base}/payments`, { method: "POST", headers: { ...headers(), "idempotency-key": crypto.randomUUID() }, body: JSON.stringify({ amount: 990, currency: "EUR", reference: "sse-1" }), tls } as any);
   expect(r.status).toBe(201);
   const { id } = await r.json();
-  const t0 = performance.now();
   const ev = await fetch(`${base}/payments/${id}/events`, { headers: headers(), tls } as any);
   expect(ev.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   const reader = ev.body!.getReader();
-  const seen: Array<{ status: string; at: number }> = [];
+  const seen: Array<{ status: string; terminal: string }> = [];
   let buf = "";
   for (;;) {
     const { value, done } = await reader.read();
@@ -47,12 +46,12 @@ test("SSE over HTTPS: in_progress arrives at once, approved when the terminal an
     while ((i = buf.indexOf("\n\n")) >= 0) {
       const block = buf.slice(0, i); buf = buf.slice(i + 2);
       const data = block.split("\n").find((l) => l.startsWith("data: "));
-      if (data) seen.push({ status: JSON.parse(data.slice(6)).status, at: performance.now() - t0 });
+      if (data) seen.push({ status: JSON.parse(data.slice(6)).status, terminal: sim.ledger.size ? [...sim.ledger.values()].at(-1)!.state : "none" });
     }
   }
-  expect(seen.map((s) => s.status)).toEqual(["in_progress", "approved"]);
-  expect(seen[0]!.at).toBeLessThan(300);   // not held back until the end
-  expect(seen[1]!.at).toBeGreaterThan(400);
+  // in_progress was delivered while the terminal was still working: not held back until the end.
+  expect(seen.map((e) => e.status)).toEqual(["in_progress", "approved"]);
+  expect(seen[0]!.terminal).not.toBe("approved");
 }, 10_000);
 
 test("long poll over HTTPS answers when the state changes, not at the end of the wait", async () => {
