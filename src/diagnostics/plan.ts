@@ -1,3 +1,5 @@
+import { isIP as netIsIP } from "node:net";
+
 /**
  * The plan: which probes to run, computed from the targets alone (pure, no I/O).
  */
@@ -33,6 +35,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = { dnsMs: 1500, connectMs: 2500, tlsMs:
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 export const isIPv4 = (s: string) => IPV4.test(s);
+const isIP = (s: string) => netIsIP(s) !== 0;
 
 /** "10-0-0-1.zone" → "10.0.0.1" (the vendor zone encodes the address in the first label). */
 export function addressInName(name: string): string | null {
@@ -41,10 +44,11 @@ export function addressInName(name: string): string | null {
   return isIPv4(ip) ? ip : null;
 }
 
-/** "ip[:port]" → endpoint; null when malformed. */
+/** "ip", "ip:port", "v6", "[v6]:port" → endpoint; null when malformed. */
 export function parseResolver(s: string): Endpoint | null {
-  const m = /^\s*([0-9.]+)(?::(\d{1,5}))?\s*$/.exec(s);
-  if (!m || !isIPv4(m[1]!)) return null;
+  const t = s.trim();
+  const m = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(t) ?? /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(t) ?? /^([0-9a-fA-F:]*:[0-9a-fA-F:.]*)()$/.exec(t);
+  if (!m || !isIP(m[1]!)) return null;
   const port = m[2] ? Number(m[2]) : 53;
   return port > 0 && port < 65536 ? { host: m[1]!, port } : null;
 }

@@ -79,7 +79,8 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
     systemResolvers() {
       for (const path of o.resolvConf ?? ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"]) {
         if (!existsSync(path)) continue;
-        return read(path).split("\n").map((l) => /^\s*nameserver\s+([0-9.]+)\s*$/.exec(l)?.[1]).filter((x): x is string => !!x);
+        // IPv4 and IPv6 (a link-local one keeps its %scope, which the socket understands)
+        return read(path).split("\n").map((l) => /^\s*nameserver\s+([0-9.]+|[0-9a-fA-F:]+(?:%[\w.-]+)?)\s*$/.exec(l)?.[1]).filter((x): x is string => !!x);
       }
       return [];
     },
@@ -88,7 +89,7 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
     http: httpProbe,
     async clock() {
       const now = (o.now ?? (() => new Date()))();
-      const plausible = !o.notBefore || now.getTime() >= o.notBefore.getTime();
+      const plausible = now.getTime() >= (o.notBefore ?? FIRMWARE_EPOCH).getTime();
       let synced: boolean | null = null;
       if (o.clockSynced) synced = await o.clockSynced().catch(() => null);
       else synced = existsSync(o.clockSyncFile ?? "/run/systemd/timesync/synchronized");
@@ -96,6 +97,9 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
     },
   };
 }
+
+/** Before this the clock is certainly wrong (a Pi without RTC boots at 1970 or at a saved time). */
+export const FIRMWARE_EPOCH = new Date("2025-06-01T00:00:00Z");
 
 const hexToIp = (h: string) => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16)).join(".");
 
@@ -108,7 +112,7 @@ export function dnsQuery(server: Endpoint, name: string, timeoutMs: number): Pro
       questions: [{ type: "A", name }],
       additionals: [{ type: "OPT", name: ".", udpPayloadSize: 1232 } as any],
     });
-    const sock = dgram.createSocket("udp4");
+    const sock = dgram.createSocket(server.host.includes(":") ? "udp6" : "udp4");
     let done = false, resend: ReturnType<typeof setTimeout> | undefined;
     const finish = (r: DnsOutcome) => {
       if (done) return;

@@ -23,7 +23,7 @@ export async function runDiagnosis(plan: Plan, io: ProbeIO, now: () => number = 
     const ask = async (server: string, port: number, name: string): Promise<DnsLookup> => {
       const t = now(); sent.dnsQueries++;
       const outcome = await io.dns({ host: server, port }, name, plan.timeouts.dnsMs);
-      return { name, server: port === 53 ? server : `${server}:${port}`, outcome, ms: now() - t };
+      return { name, server: port === 53 ? server : server.includes(":") ? `[${server}]:${port}` : `${server}:${port}`, outcome, ms: now() - t };
     };
     const names = [...plan.privateNames, ...plan.publicNames].map((n) => n.name);
     // The first configured resolver is asked everything; the others only if it gives no answer.

@@ -10,6 +10,9 @@ describe("plan", () => {
     expect(parseResolver("198.18.1.2")).toEqual({ host: "198.18.1.2", port: 53 });
     expect(parseResolver(" 127.0.0.1:5353 ")).toEqual({ host: "127.0.0.1", port: 5353 });
     expect(parseResolver("dns.google")).toBeNull();
+    expect(parseResolver("2001:db8::53")).toEqual({ host: "2001:db8::53", port: 53 });
+    expect(parseResolver("[2001:db8::53]:5353")).toEqual({ host: "2001:db8::53", port: 5353 });
+    expect(parseResolver("1.2.3")).toBeNull();
     expect(parseResolver("1.2.3.4:99999")).toBeNull();
     const p = makePlan({ ...TARGETS, publicResolvers: ["1.2.3.4", "nope"], provisioningUrl: "http://insecure/" });
     expect(p.publicResolvers).toEqual([{ host: "1.2.3.4", port: 53 }]);

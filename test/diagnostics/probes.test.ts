@@ -43,6 +43,17 @@ describe("dnsQuery", () => {
     expect(await dnsQuery(srv(), "nx.iot.example", 1000)).toMatchObject({ rcode: "NXDOMAIN" });
     expect(await dnsQuery(srv(), "fail.iot.example", 1000)).toMatchObject({ rcode: "SERVFAIL" });
   });
+  test("over IPv6 too", async () => {
+    const v6 = dgram.createSocket("udp6");
+    v6.on("message", (m, r) => {
+      const q: any = dnsPacket.decode(m);
+      v6.send(dnsPacket.encode({ type: "response", id: q.id, flags: 0, questions: q.questions, answers: [{ type: "A", name: q.questions[0].name, ttl: 5, data: "10.0.0.2" }] } as any), r.port, r.address);
+    });
+    await new Promise<void>((r) => v6.bind(0, "::1", () => r()));
+    try {
+      expect(await dnsQuery({ host: "::1", port: v6.address().port }, "v6.iot.example", 1000)).toEqual({ kind: "answer", rcode: "NOERROR", addresses: ["10.0.0.2"] });
+    } finally { v6.close(); }
+  });
   test("a server that never answers times out on time; a closed port is refused", async () => {
     const t = performance.now();
     expect(await dnsQuery({ host: "127.0.0.1", port: silentPort }, "x.example", 400)).toEqual({ kind: "timeout" });
@@ -102,12 +113,12 @@ describe("hostIO reads a fake / (sysfs, procfs, resolver file, clock file)", () 
     writeFileSync(join(root, "proc", "route"), "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n" +
       "eth0\t00000000\t01004D0A\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t00004D0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
     writeFileSync(join(root, "proc", "arp"), "IP address       HW type     Flags       HW address            Mask     Device\n10.77.0.1        0x1         0x0         00:00:00:00:00:00     *        eth0\n");
-    writeFileSync(join(root, "resolv.conf"), "# by NM\nnameserver 10.77.0.1\nnameserver 10.77.0.2\noptions edns0\n");
+    writeFileSync(join(root, "resolv.conf"), "# by NM\nnameserver 10.77.0.1\nnameserver fe80::1%eth0\nnameserver bogus\noptions edns0\n");
     const io = hostIO({ sysClassNet: join(root, "sys"), procNet: join(root, "proc"), resolvConf: [join(root, "missing"), join(root, "resolv.conf")],
       clockSyncFile: join(root, "synced"), notBefore: new Date("2026-01-01"), now: () => new Date("2025-01-01") });
     expect(io.links().sort((a, b) => a.name.localeCompare(b.name))).toEqual([{ name: "eth0", carrier: true, operstate: "up" }, { name: "wlan0", carrier: false, operstate: "down" }]);
     expect(io.gateway()).toEqual({ address: "10.77.0.1", neighbour: "failed" });
-    expect(io.systemResolvers()).toEqual(["10.77.0.1", "10.77.0.2"]);
+    expect(io.systemResolvers()).toEqual(["10.77.0.1", "fe80::1%eth0"]);
     expect(await io.clock()).toEqual({ synced: false, plausible: false });
     writeFileSync(join(root, "synced"), "");
     expect(await io.clock()).toEqual({ synced: true, plausible: false });

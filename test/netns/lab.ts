@@ -12,7 +12,7 @@
  * are never touched. cleanup() kills every process and deletes every namespace and temp file.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -28,7 +28,7 @@ export const ADDR = {
 
 export type Fault =
   | "no_link" | "no_address" | "no_gateway" | "dns_drop" | "rebind_dnsmasq" | "rebind_unbound"
-  | "https_drop" | "https_reject" | "tls_intercept" | "captive" | "clock";
+  | "dns_reject" | "https_drop" | "https_reject" | "https_reject_icmp" | "tls_intercept" | "captive" | "clock";
 
 function sh(args: string[], input?: string): string {
   const r = spawnSync(args[0]!, args.slice(1), { input, encoding: "utf8" });
@@ -86,6 +86,7 @@ export async function createLab(): Promise<Lab> {
     for (const p of procs) try { p.kill("SIGKILL"); } catch {}
     for (const n of Object.values(ns)) trySh(["ip", "netns", "del", n]);
     rmSync(etcNetns, { recursive: true, force: true });
+    try { rmdirSync("/etc/netns"); } catch { /* not empty: other namespaces use it */ }
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -201,6 +202,8 @@ exit 0
           case "rebind_unbound": await stop("router-dns"); await routerDnsmasq(["--port=0"]); await unbound(false); break;
           case "https_drop": filter(["forward"], "tcp dport 443 drop"); break;
           case "https_reject": filter(["forward"], "tcp dport 443 reject with tcp reset"); break;
+          case "https_reject_icmp": filter(["forward"], "tcp dport 443 reject with icmp type admin-prohibited"); break;
+          case "dns_reject": filter(["input", "forward"], "udp dport 53 reject\n    tcp dport 53 reject with tcp reset"); break;
           case "tls_intercept": dnat(443, `${ADDR.routerLan}:8443`); break;
           case "captive": dnat(80, `${ADDR.routerLan}:8080`); break;
           case "clock": rmSync(clockFile, { force: true }); break;
