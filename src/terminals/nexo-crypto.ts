@@ -109,7 +109,7 @@ export async function decryptNexo(msg: SecuredMessage, keys: NexoKeys): Promise<
   }
   const expected = new Uint8Array(await subtle.sign("HMAC", keys.hmacKey, plain));
   if (!constantTimeEqual(expected, unb64(t.Hmac))) throw cryptoError("The HMAC does not match (wrong passphrase or altered message).");
-  return new TextDecoder("utf-8", { fatal: true }).decode(plain);
+  try { return new TextDecoder("utf-8", { fatal: true }).decode(plain); } catch { throw cryptoError("The decrypted message is not UTF-8."); }
 }
 
 /** Wraps a clear `{ SaleToPOIRequest | SaleToPOIResponse: {...} }` for the wire. */
@@ -127,7 +127,9 @@ export async function unprotect(wire: string, keys: NexoKeys): Promise<Record<st
   const kind = outer && typeof outer === "object" ? Object.keys(outer)[0] : undefined;
   if (kind !== "SaleToPOIRequest" && kind !== "SaleToPOIResponse") throw cryptoError("The reply is not a nexo message.");
   const text = await decryptNexo(outer[kind], keys);
-  const inner = JSON.parse(text);
+  let inner: any;
+  // No parser message here: it could quote decrypted content (card data) into a log.
+  try { inner = JSON.parse(text); } catch { throw cryptoError("The decrypted message is not JSON."); }
   if (!inner || typeof inner !== "object" || !inner[kind]) throw cryptoError("The decrypted message is not the same kind as its envelope.");
   return inner;
 }
