@@ -37,6 +37,8 @@ export interface HostIOOptions {
   /** The clock is implausible before this instant (the firmware's build time). */
   notBefore?: Date;
   now?: () => Date;
+  /** Interfaces that are not an uplink right now, e.g. wlan0 while it serves the set-up access point. */
+  ignoreInterfaces?: () => string[];
 }
 
 /** Interfaces that are never the box's uplink. */
@@ -49,7 +51,8 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
   return {
     links() {
       let names: string[] = [];
-      try { names = readdirSync(sysNet).filter((n) => !NOT_UPLINK.test(n)); } catch {}
+      const ignored = o.ignoreInterfaces?.() ?? [];
+      try { names = readdirSync(sysNet).filter((n) => !NOT_UPLINK.test(n) && !ignored.includes(n)); } catch {}
       return names.map((name) => {
         const operstate = read(join(sysNet, name, "operstate")) || "unknown";
         // carrier is unreadable (EINVAL) while the interface is administratively down.

@@ -122,6 +122,8 @@ describe("hostIO reads a fake / (sysfs, procfs, resolver file, clock file)", () 
     expect(await io.clock()).toEqual({ synced: false, plausible: false });
     writeFileSync(join(root, "synced"), "");
     expect(await io.clock()).toEqual({ synced: true, plausible: false });
+    const ap = hostIO({ sysClassNet: join(root, "sys"), ignoreInterfaces: () => ["eth0"] });
+    expect(ap.links().map((l) => l.name)).toEqual(["wlan0"]);
     const injected = hostIO({ clockSynced: async () => null });
     expect((await injected.clock()).synced).toBeNull();
   });
