@@ -51,3 +51,34 @@ test("never reached the terminal: failed (not processed) after the reboot, nothi
   expect(done).toMatchObject({ status: "failed", error: { code: "not_processed" } });
   expect(sim.approved().length).toBe(0);
 }, 20_000);
+
+test("the terminal is off when the box restarts: the box keeps asking until it is back", async () => {
+  const poiid = "P400Plus-300000004";
+  const sim = await startSim(poiid, { behaviour: "drop-after-charge" });
+  const dir = tempDir();
+  try {
+    const box1 = await createBox(dir.path, { timeouts: { paymentMs: 60_000 } });
+    await addTerminal(box1, sim, poiid);
+    const p = await box1.pay({ amount: 3100, currency: "EUR", reference: "terminal-off" });
+    await waitFor(() => sim.approved().length === 1, 3000, "the charge");
+    await box1.terminals.stop();
+    await sim.goOffline();
+
+    const box2 = await createBox(dir.path, { token: box1.token });
+    await waitFor(async () => (await box2.terminals.list())[0]!.state === "busy" && (await box2.terminals.list())[0]!.lastError, 3000, "a failed TransactionStatus");
+    const meanwhile = await (await box2.pos(`/payments/${p.body.id}`)).json();
+    expect(meanwhile.status).toBe("unknown");
+    const other = await box2.pay({ amount: 1, currency: "EUR", reference: "must-wait" });
+    expect(other.status).toBe(409); // the terminal stays reserved until the first payment is known
+    sim.setBehaviour("approve");
+    sim.comeOnline();
+    expect((await box2.settle(p.body.id)).status).toBe("approved");
+    expect(sim.counts.Payment).toBe(1);
+    expect(sim.approved().length).toBe(1);
+    expect((await box2.terminals.list())[0]).toMatchObject({ state: "idle" });
+    await box2.terminals.stop();
+  } finally {
+    await sim.stop();
+    dir.dispose();
+  }
+}, 20_000);

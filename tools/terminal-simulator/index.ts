@@ -64,6 +64,9 @@ export interface TerminalSimulator {
   counts: Record<string, number>;
   setBehaviour(b: Behaviour | Chooser): void;
   presentCertificate(cert: Pem): Promise<void>;
+  /** Stops listening (connections refused) but keeps the ledger, as a terminal that reboots. */
+  goOffline(): Promise<void>;
+  comeOnline(): void;
   stop(): Promise<void>;
 }
 
@@ -211,7 +214,8 @@ export async function startTerminalSimulator(opts: SimulatorOptions): Promise<Te
 
   const listen = (cert: Pem, port: number): Server<undefined> =>
     Bun.serve({ hostname: "127.0.0.1", port, tls: { cert: cert.certPem, key: cert.keyPem }, fetch: handle, idleTimeout: 0 });
-  let server = listen(opts.cert, opts.port ?? 0);
+  let currentCert = opts.cert;
+  let server: Server<undefined> | null = listen(opts.cert, opts.port ?? 0);
   const port = server.port!;
 
   return {
@@ -227,14 +231,18 @@ export async function startTerminalSimulator(opts: SimulatorOptions): Promise<Te
     },
     setBehaviour(b) { choose = typeof b === "function" ? b : () => b; },
     async presentCertificate(cert) {
-      await server.stop(true);
+      currentCert = cert;
+      await server?.stop(true);
       server = listen(cert, port);
     },
+    async goOffline() { await server?.stop(true); server = null; },
+    comeOnline() { server ??= listen(currentCert, port); },
     async stop() {
       stopped = true;
       for (const done of [...hanging]) done();
       current?.abort();
-      await server.stop(true);
+      await server?.stop(true);
+      server = null;
     },
   };
 }
