@@ -24,7 +24,7 @@ describe("messages", () => {
     expect(toMinor(12.34, "EUR")).toBe(1234);
     expect(toMajor(99_999_999, "EUR")).toBe(999999.99);
     const req = paymentRequest({ saleId: "s", poiid: "P-1" }, "A", { transactionId: "o", timeStamp: "t", amountMinor: 1999, currency: "GBP" });
-    expect(req.SaleToPOIRequest.PaymentRequest.PaymentTransaction.AmountsReq).toEqual({ Currency: "GBP", RequestedAmount: 19.99 });
+    expect((req.SaleToPOIRequest as any).PaymentRequest.PaymentTransaction.AmountsReq).toEqual({ Currency: "GBP", RequestedAmount: 19.99 });
   });
 
   test("a PaymentResponse keeps only allow-listed fields", () => {
