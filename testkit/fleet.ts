@@ -79,7 +79,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     const ineligible = { db_uuid: crypto.randomUUID(), enterprise_code: `EC-${crypto.randomUUID()}` };
     for (const [c, kind] of [[eligible, "production"], [ineligible, "test"]] as const) {
       const r = await cli(["database", "add", "--db", dbUrl, "--uuid", c.db_uuid, "--enterprise-code", c.enterprise_code,
-        "--kind", kind, "--subscription", "in_progress", "--iot-box-lines", "1"]);
+        "--kind", kind, "--subscription", "in_progress", "--iot-box-lines", "100"]);
       if (r.code !== 0) throw new Error(`provisioner database add failed: ${r.stderr}`);
     }
 

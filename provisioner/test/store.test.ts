@@ -39,10 +39,12 @@ for (const [name, open] of drivers) {
         expect(await s.getCertificate(label, "other")).toBe(null);
 
         const t = 1_700_000_000_000;
-        await s.recordIssuance(label, t - 10, true);
-        await s.recordIssuance(label, t - 5, false);
-        const h = await s.issuanceHistory(label, t - 7);
+        await s.recordIssuance(label, u, t - 10, true);
+        await s.recordIssuance(label, u, t - 5, false);
+        await s.recordIssuance(`${label}b`, u, t - 4, true);
+        const h = await s.issuanceHistory(label, u, t - 7);
         expect(h.labelIssuances).toEqual([t - 5]);
+        expect(h.databaseNewIssuances).toEqual([t - 4]);
         expect(h.labelEverIssued).toBe(true);
 
         await s.putHostRecord({ label, boxKey: "b", ip: "10.0.0.1", recordId: 7, lastSeen: 100 });

@@ -11,13 +11,18 @@ export interface BudgetLimits {
 export interface IssuanceHistory {
   /** Issuance times (ms) in the last week of labels that were new then, across the zone. */
   newIssuances: number[];
+  /** The same, for the requesting database only. */
+  databaseNewIssuances: number[];
+  /** New names one database may get per 7 days: its IoT box lines plus one (a replaced box),
+   *  so one database's credentials cannot spend the whole zone's budget. */
+  databaseNewLimit: number;
   /** Issuance times (ms) in the last week for this label. */
   labelIssuances: number[];
   /** Whether this label was ever issued (then an order is a renewal for the per-domain limit). */
   labelEverIssued: boolean;
 }
 
-export type BudgetDecision = { ok: true; isNew: boolean } | { ok: false; retryAfterS: number; limit: "new_per_week" | "duplicates_per_week" };
+export type BudgetDecision = { ok: true; isNew: boolean } | { ok: false; retryAfterS: number; limit: "new_per_week" | "duplicates_per_week" | "database_new_per_week" };
 
 export function decideBudget(h: IssuanceHistory, limits: BudgetLimits, now: number): BudgetDecision {
   const inWindow = (ts: number[]) => ts.filter((t) => t > now - WEEK_MS).sort((a, b) => a - b);
@@ -29,6 +34,8 @@ export function decideBudget(h: IssuanceHistory, limits: BudgetLimits, now: numb
   const label = inWindow(h.labelIssuances);
   if (label.length >= limits.duplicatesPerWeek) return { ok: false, retryAfterS: retryAfter(label, limits.duplicatesPerWeek), limit: "duplicates_per_week" };
   if (!h.labelEverIssued) {
+    const mine = inWindow(h.databaseNewIssuances);
+    if (mine.length >= h.databaseNewLimit) return { ok: false, retryAfterS: retryAfter(mine, h.databaseNewLimit), limit: "database_new_per_week" };
     const fresh = inWindow(h.newIssuances);
     if (fresh.length >= limits.newPerWeek) return { ok: false, retryAfterS: retryAfter(fresh, limits.newPerWeek), limit: "new_per_week" };
     return { ok: true, isNew: true };

@@ -136,6 +136,15 @@ describe("certificate service", () => {
     expect(s.orders).toHaveLength(1);
   });
 
+  test("one database gets at most its IoT box lines plus one new box names a week", async () => {
+    const s = await setup();
+    for (const id of ["box00001", "box00002", "box00003"]) expect((await s.service.handle(req({ boxId: id }))).kind).toBe("issued");
+    const e = await s.service.handle(req({ boxId: "box00004" })).catch((x) => x);
+    expect(e.httpStatus).toBe(503);
+    expect(s.lines.some((l) => l.includes("database_new_per_week"))).toBe(true);
+    expect(s.orders).toHaveLength(3);
+  });
+
   test("the A record follows the box's IP; the old one goes; public IPs get none", async () => {
     const s = await setup();
     const label = deriveLabel("prod", "box00001");

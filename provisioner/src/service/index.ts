@@ -47,13 +47,13 @@ export function createCertificateService(o: ServiceOptions) {
     ...(csrNames ? { csr_names: csrNames } : {}),
   });
 
-  async function order(label: string, dbUuid: string, names: string[], csrPem: string | null, keyFp: string): Promise<StoredCertificate> {
+  async function order(label: string, dbUuid: string, iotBoxLines: number, names: string[], csrPem: string | null, keyFp: string): Promise<StoredCertificate> {
     const cd = cooldown.get(label);
     if (cd && cd.until > now()) throw new UpstreamError("acme", `label ${label} cooling down after a failed order`, Math.ceil((cd.until - now()) / 1000));
-    const history = await o.store.issuanceHistory(label, now() - WEEK_MS);
-    const budget = decideBudget(history, o.limits, now());
+    const history = await o.store.issuanceHistory(label, dbUuid, now() - WEEK_MS);
+    const budget = decideBudget({ ...history, databaseNewLimit: iotBoxLines + 1 }, o.limits, now());
     if (!budget.ok) {
-      o.logger.warn("certificate budget spent", { label, limit: budget.limit, retry_after_s: budget.retryAfterS });
+      o.logger.warn("certificate budget spent", { label, db_uuid: dbUuid, limit: budget.limit, retry_after_s: budget.retryAfterS });
       throw new RpcError(503, -32000, "The certificate budget is spent for now; retry later.", budget.retryAfterS);
     }
     if (!(await o.store.tryLease(label, o.instanceId, now(), 180_000))) {
@@ -65,7 +65,7 @@ export function createCertificateService(o: ServiceOptions) {
       const cert: StoredCertificate = { label, keyFp, dbUuid, subjectCn: names[0]!, certPem: issued.certPem, keyPem: issued.keyPem,
         notBefore: issued.notBefore, notAfter: issued.notAfter, issuedAt: now() };
       await o.store.putCertificate(cert);
-      await o.store.recordIssuance(label, cert.issuedAt, budget.isNew);
+      await o.store.recordIssuance(label, dbUuid, cert.issuedAt, budget.isNew);
       cooldown.delete(label);
       o.logger.info("certificate issued", { label, key: keyFp === SERVICE_KEY_FP ? "service" : "box", new_name: budget.isNew,
         not_after: new Date(cert.notAfter).toISOString(), ms: now() - started });
@@ -80,11 +80,11 @@ export function createCertificateService(o: ServiceOptions) {
   }
 
   /** One order per label and key at a time in this process; others wait for its result. */
-  function orderOnce(label: string, dbUuid: string, names: string[], csrPem: string | null, keyFp: string) {
+  function orderOnce(label: string, dbUuid: string, iotBoxLines: number, names: string[], csrPem: string | null, keyFp: string) {
     const k = `${label} ${keyFp}`;
     let p = inflight.get(k);
     if (!p) {
-      p = order(label, dbUuid, names, csrPem, keyFp).finally(() => inflight.delete(k));
+      p = order(label, dbUuid, iotBoxLines, names, csrPem, keyFp).finally(() => inflight.delete(k));
       inflight.set(k, p);
     }
     return p;
@@ -134,6 +134,7 @@ export function createCertificateService(o: ServiceOptions) {
       const label = deriveLabel(req.dbUuid, req.boxId);
       const names = boxNames(label, o.zone);
       const nameList = [names.wildcard, names.base];
+      const lines = db!.iotBoxLines;
       let cert: StoredCertificate;
       let withKey: boolean;
       let hint: string[] | undefined;
@@ -143,25 +144,25 @@ export function createCertificateService(o: ServiceOptions) {
         if (mine && isFreshEnough(mine.notBefore, mine.notAfter, now(), o.minRemainingMs)) {
           cert = mine; withKey = false;
         } else if (csr.namesMatch) {
-          cert = await orderOnce(label, req.dbUuid, nameList, csr.pem, csr.keyFingerprint); withKey = false;
+          cert = await orderOnce(label, req.dbUuid, lines, nameList, csr.pem, csr.keyFingerprint); withKey = false;
         } else {
           // The CA signs only a CSR that names exactly what is ordered, signed by its key; a box
           // that does not know its names yet gets the key-in-reply certificate and the names to
           // put in its next CSR.
-          cert = await serviceKeyCert(label, req.dbUuid, nameList); withKey = true; hint = nameList;
+          cert = await serviceKeyCert(label, req.dbUuid, lines, nameList); withKey = true; hint = nameList;
         }
       } else {
-        cert = await serviceKeyCert(label, req.dbUuid, nameList); withKey = true;
+        cert = await serviceKeyCert(label, req.dbUuid, lines, nameList); withKey = true;
       }
       await followIp(label, req.boxId, req.ip);
       return { kind: "issued", result: reply(cert, withKey, hint) };
     },
   };
 
-  async function serviceKeyCert(label: string, dbUuid: string, nameList: string[]) {
+  async function serviceKeyCert(label: string, dbUuid: string, iotBoxLines: number, nameList: string[]) {
     const have = await o.store.getCertificate(label, SERVICE_KEY_FP);
     if (have && have.keyPem && isFreshEnough(have.notBefore, have.notAfter, now(), o.minRemainingMs)) return have;
-    return orderOnce(label, dbUuid, nameList, null, SERVICE_KEY_FP);
+    return orderOnce(label, dbUuid, iotBoxLines, nameList, null, SERVICE_KEY_FP);
   }
 }
 

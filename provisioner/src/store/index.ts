@@ -74,14 +74,15 @@ export class Store {
   }
 
   // issuance history (the CA's limits)
-  async recordIssuance(label: string, at: number, wasNew: boolean): Promise<void> {
-    await this.driver.run("INSERT INTO issuances (label, issued_at, was_new) VALUES (?, ?, ?)", [label, at, wasNew ? 1 : 0]);
+  async recordIssuance(label: string, dbUuid: string, at: number, wasNew: boolean): Promise<void> {
+    await this.driver.run("INSERT INTO issuances (label, db_uuid, issued_at, was_new) VALUES (?, ?, ?, ?)", [label, dbUuid, at, wasNew ? 1 : 0]);
   }
-  async issuanceHistory(label: string, since: number) {
+  async issuanceHistory(label: string, dbUuid: string, since: number) {
     const newIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE was_new = 1 AND issued_at > ?", [since])).map((r) => num(r.issued_at));
+    const databaseNewIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE was_new = 1 AND db_uuid = ? AND issued_at > ?", [dbUuid, since])).map((r) => num(r.issued_at));
     const labelIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE label = ? AND issued_at > ?", [label, since])).map((r) => num(r.issued_at));
     const [ever] = await this.driver.all("SELECT COUNT(*) AS n FROM issuances WHERE label = ?", [label]);
-    return { newIssuances, labelIssuances, labelEverIssued: num(ever?.n) > 0 };
+    return { newIssuances, databaseNewIssuances, labelIssuances, labelEverIssued: num(ever?.n) > 0 };
   }
 
   // host A records

@@ -25,10 +25,12 @@ export const SCHEMA: string[] = [
     PRIMARY KEY (label, key_fp))`,
   `CREATE TABLE IF NOT EXISTS issuances (
     label TEXT NOT NULL,
+    db_uuid TEXT NOT NULL,
     issued_at BIGINT NOT NULL,
     was_new BIGINT NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS issuances_time ON issuances (issued_at)`,
   `CREATE INDEX IF NOT EXISTS issuances_label ON issuances (label, issued_at)`,
+  `CREATE INDEX IF NOT EXISTS issuances_db ON issuances (db_uuid, issued_at)`,
   // The A record <ip-dashes>.<label> per box (box_key = box_id), or per IP when the box sent no id.
   `CREATE TABLE IF NOT EXISTS host_records (
     label TEXT NOT NULL,
