@@ -32,6 +32,11 @@ for (const [name, open] of drivers) {
         expect((await s.listDatabases()).some((d) => d.uuid === u)).toBe(true);
 
         const label = `l${crypto.randomUUID().slice(0, 8)}`;
+        expect(await s.claimLabel(label, u, "box1", 1)).toBe(true);
+        expect(await s.claimLabel(label, u, "box1", 2)).toBe(true);
+        expect(await s.claimLabel(label, u, "box2", 3)).toBe(false);
+        expect(await s.findLabel(u, "box1")).toBe(label);
+        expect(await s.findLabel(u, "box2")).toBe(null);
         const cert = { label, keyFp: "service", dbUuid: u, subjectCn: `*.${label}.z`, certPem: "C1", keyPem: "K1", notBefore: 10, notAfter: 2_000_000_000_000, issuedAt: 11 };
         await s.putCertificate(cert);
         await s.putCertificate({ ...cert, certPem: "C2", keyPem: null });

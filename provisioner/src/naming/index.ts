@@ -7,9 +7,11 @@ export const LABEL_HEX = 10;
 /**
  * Per box when the box sends its `box_id`: sha256(db_uuid ":" box_id); per database otherwise
  * (an older box that sends no id shares its database's wildcard, as the reference does).
+ * `attempt` > 0 gives the alternatives used when a label is already another box's (40 bits
+ * collide somewhere in a fleet of a million; the store keeps who owns which label).
  */
-export function deriveLabel(dbUuid: string, boxId: string | null): string {
-  const input = boxId ? `${dbUuid}:${boxId}` : dbUuid;
+export function deriveLabel(dbUuid: string, boxId: string | null, attempt = 0): string {
+  const input = (boxId ? `${dbUuid}:${boxId}` : dbUuid) + (attempt > 0 ? `:${attempt}` : "");
   return createHash("sha256").update(input).digest("hex").slice(0, LABEL_HEX);
 }
 

@@ -145,6 +145,15 @@ describe("certificate service", () => {
     expect(s.orders).toHaveLength(3);
   });
 
+  test("a label already owned by another box is never shared: the next candidate is used", async () => {
+    const s = await setup();
+    await s.store.claimLabel(deriveLabel("prod", "box00001"), "copy", "box00001", 1);
+    const r = await s.service.handle(req());
+    expect((r.result as { subject_cn: string }).subject_cn).toBe(`*.${deriveLabel("prod", "box00001", 1)}.iotbox.test`);
+    expect(await s.store.findLabel("prod", "box00001")).toBe(deriveLabel("prod", "box00001", 1));
+    expect(s.lines.some((l) => l.includes("label taken by another box"))).toBe(true);
+  });
+
   test("the A record follows the box's IP; the old one goes; public IPs get none", async () => {
     const s = await setup();
     const label = deriveLabel("prod", "box00001");

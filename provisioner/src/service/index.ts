@@ -131,7 +131,7 @@ export function createCertificateService(o: ServiceOptions) {
         o.logger.warn("certificate refused", { db_uuid: req.dbUuid.slice(0, 64), failed_check: elig.failed });
         return { kind: "refused", result: { error: REFUSAL_SENTENCE } };
       }
-      const label = deriveLabel(req.dbUuid, req.boxId);
+      const label = await labelFor(req.dbUuid, req.boxId);
       const names = boxNames(label, o.zone);
       const nameList = [names.wildcard, names.base];
       const lines = db!.iotBoxLines;
@@ -158,6 +158,20 @@ export function createCertificateService(o: ServiceOptions) {
       return { kind: "issued", result: reply(cert, withKey, hint) };
     },
   };
+
+  async function labelFor(dbUuid: string, boxId: string | null): Promise<string> {
+    const boxKey = boxId ?? "";
+    const known = await o.store.findLabel(dbUuid, boxKey);
+    if (known) return known;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const candidate = deriveLabel(dbUuid, boxId, attempt);
+      if (await o.store.claimLabel(candidate, dbUuid, boxKey, now())) return candidate;
+      const raced = await o.store.findLabel(dbUuid, boxKey); // another instance claimed one for this box
+      if (raced) return raced;
+      o.logger.warn("label taken by another box; trying the next", { label: candidate, attempt });
+    }
+    throw new Error("no free label after 8 attempts");
+  }
 
   async function serviceKeyCert(label: string, dbUuid: string, iotBoxLines: number, nameList: string[]) {
     const have = await o.store.getCertificate(label, SERVICE_KEY_FP);

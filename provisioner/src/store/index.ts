@@ -61,6 +61,18 @@ export class Store {
     return (await this.driver.all("SELECT * FROM databases ORDER BY uuid")).map(toDatabase);
   }
 
+  // labels
+  async findLabel(dbUuid: string, boxKey: string): Promise<string | null> {
+    const [r] = await this.driver.all("SELECT label FROM labels WHERE db_uuid = ? AND box_key = ?", [dbUuid, boxKey]);
+    return r ? String(r.label) : null;
+  }
+  /** True when `label` is now (or already was) this box's; false when another box owns it. */
+  async claimLabel(label: string, dbUuid: string, boxKey: string, now: number): Promise<boolean> {
+    await this.driver.run("INSERT INTO labels (label, db_uuid, box_key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [label, dbUuid, boxKey, now]);
+    const [r] = await this.driver.all("SELECT db_uuid, box_key FROM labels WHERE label = ?", [label]);
+    return r?.db_uuid === dbUuid && r?.box_key === boxKey;
+  }
+
   // certificates
   async getCertificate(label: string, keyFp: string): Promise<StoredCertificate | null> {
     const [r] = await this.driver.all("SELECT * FROM certificates WHERE label = ? AND key_fp = ?", [label, keyFp]);

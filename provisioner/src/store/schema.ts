@@ -12,6 +12,13 @@ export const SCHEMA: string[] = [
     updated_at BIGINT NOT NULL)`,
   // One row per label and key: a box that sends a CSR owns its key (key_pem NULL);
   // a box that sends none gets the service's key (key_fp 'service').
+  // Who owns a label: one (database, box) each; box_key '' for a per-database label.
+  `CREATE TABLE IF NOT EXISTS labels (
+    label TEXT PRIMARY KEY,
+    db_uuid TEXT NOT NULL,
+    box_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (db_uuid, box_key))`,
   `CREATE TABLE IF NOT EXISTS certificates (
     label TEXT NOT NULL,
     key_fp TEXT NOT NULL,
