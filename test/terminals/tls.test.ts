@@ -63,3 +63,18 @@ describe("terminal TLS", () => {
     expect(checkTerminalCertificate(POIID, { subject: {} as any })).toBeInstanceOf(Error);
   });
 });
+
+// Why terminal-client uses node:https: Bun's fetch enforces `ca` and `checkServerIdentity` too
+// (checked here), but opens a new TLS connection for every request with custom TLS options.
+describe("Bun fetch with tls { ca, checkServerIdentity } (the alternative we did not pick)", () => {
+  const get = (poiid: string) => fetch(`https://${sim.address}/nexo`, { method: "POST", body: "{}", tls: {
+    ca: [testFleet().root.certPem], checkServerIdentity: (_h: string, cert: any) => checkTerminalCertificate(poiid, cert) } } as any);
+  test("accepts the right certificate, refuses a wrong CN and a wrong root", async () => {
+    await sim.presentCertificate(testFleet().issue(terminalCn(POIID)));
+    expect((await get(POIID)).status).toBe(200);
+    await expect(get("P400Plus-111111111")).rejects.toThrow(/terminal certificate CN/);
+    await sim.presentCertificate(otherFleet.issue(terminalCn(POIID), { sanIp: "127.0.0.1" }));
+    await expect(get(POIID)).rejects.toMatchObject({ code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+    await sim.presentCertificate(testFleet().issue(terminalCn(POIID)));
+  });
+});
