@@ -85,8 +85,9 @@ export async function runScenario(lab: Lab, w: Watcher, s: { fault: Fault; code:
   await lab.baseline();
   const healthy = await w.waitFor(() => w.healthy(), 15000);
   if (healthy === null) throw new Error(`not healthy before ${s.fault}: ${w.active().join(",")}`);
-  // a settled healthy state: let any pending re-run finish
-  await new Promise((r) => setTimeout(r, 1500));
+  // A settled healthy state, then the fault at a random phase of the 3 s healthy period, so
+  // the timings are those of a fault that arrives at any moment.
+  await new Promise((r) => setTimeout(r, 1500 + Math.random() * 3000));
   const m = w.mark();
   await lab.fault(s.fault);
   const faultMs = await w.waitFor((a) => same(a, [s.code]), limitMs);
