@@ -118,6 +118,7 @@ export function analyse(plan: Plan, o: Observations): { probes: Record<ProbeId, 
   // DNS works at all: some name that must resolve does resolve through the system resolver.
   const sys = o.dnsSystem ?? [];
   if (!netOk) p.dns_system = skipped("no network");
+  else if (!plan.privateNames.length && !plan.publicNames.length) p.dns_system = skipped("no name to resolve");
   else if (!o.systemResolvers.length) p.dns_system = failed("no DNS server configured", "ERR_IOT_DNS_UNREACHABLE");
   else if (!o.dnsSystem) p.dns_system = skipped("not run");
   else {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { analyse, needsPublicResolvers } from "../../src/diagnostics/report";
-import { healthy, lookups, PLAN } from "./fixtures";
+import { makePlan } from "../../src/diagnostics/plan";
+import { healthy, lookups, PLAN, TARGETS } from "./fixtures";
 
 const codes = (o: ReturnType<typeof healthy>) => analyse(PLAN, o).codes;
 
@@ -37,6 +38,13 @@ describe("analyse (pure: what a probe result means)", () => {
     expect(r.codes).toEqual(["ERR_IOT_DNS_UNREACHABLE"]);
     expect(r.probes.https.status).toBe("not_checked");
     expect(r.probes.dns_rebind.status).toBe("not_checked");
+  });
+
+  test("DNS: nothing to resolve (IP-literal URLs, no canary) → not checked, no code", () => {
+    const plan = makePlan({ ...TARGETS, canaryName: "", boxName: undefined, provisioningUrl: "https://198.18.1.3/", connectivityUrl: "http://198.18.1.4/generate_204" });
+    const r = analyse(plan, { ...healthy(), dnsSystem: [] });
+    expect(r.probes.dns_system.status).toBe("not_checked");
+    expect(r.codes).toEqual([]);
   });
 
   test("DNS: no resolver configured → UNREACHABLE", () => {
