@@ -24,6 +24,10 @@ import { createLedWriter } from "./led/sysfs";
 import { LED_TABLE, ledClassFor } from "./led/patterns";
 import { systemdNotifier } from "./platform/systemd";
 import { VERSION } from "./version";
+import { createTerminals } from "./terminals/index";
+import { splitCerts } from "./cert/x509";
+import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 const USAGE = `usage: iotbox <command> [options]
   serve                 run the box (homepage, local API, certificate, LEDs)
@@ -44,7 +48,13 @@ function openBox(opts: ServeOptions, logger: Logger) {
   logger.redact(config.get().enterpriseCode);
   logger.redact(config.get().wifi?.password);
   const store = createCertificateStore(files.certDir);
-  const lan = () => lanAddress(opts.lanIp);
+  // Read at most every 2 s: the status API is hot and the address changes rarely (DHCP).
+  let lanCache: { at: number; value: ReturnType<typeof lanAddress> } = { at: -Infinity, value: null };
+  const lan = () => {
+    const t = performance.now();
+    if (t - lanCache.at > 2000) lanCache = { at: t, value: lanAddress(opts.lanIp) };
+    return lanCache.value;
+  };
   return { files, config, store, lan };
 }
 
@@ -66,14 +76,34 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   await lifecycle.serveBest();
 
   const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
+
+  // Payment terminals: their fleet root(s) come from <data>/terminal-fleet-roots.pem, which a
+  // technician may also drop on the boot partition (imported at start).
+  const rootsFile = join(opts.dataDir, "terminal-fleet-roots.pem");
+  const bootRoots = join(opts.bootDir, "terminal-fleet-roots.pem");
+  if (existsSync(bootRoots)) { try { copyFileSync(bootRoots, rootsFile); } catch (e) { logger.warn("could not import terminal fleet roots", { error: (e as Error).message }); } }
+  let rootsCache: { mtime: number; pems: string[] } = { mtime: -1, pems: [] };
+  const fleetRootsPem = () => {
+    try {
+      const { mtimeMs } = statSync(rootsFile);
+      if (mtimeMs !== rootsCache.mtime) rootsCache = { mtime: mtimeMs, pems: splitCerts(readFileSync(rootsFile, "utf8")) };
+    } catch { rootsCache = { mtime: -1, pems: [] }; }
+    return rootsCache.pems;
+  };
+  const terminals = createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
   const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
   const app = createWebApp({
     lifecycle, store: box.config, auth, logger,
     config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(),
-    facts: facts.get, httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems,
+    facts: facts.get, freshFacts: () => facts.fresh(), httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems,
     restart: () => { logger.info("exiting for restart"); process.exit(75); },
     clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
+    terminals: () => terminals.list(),
+    mounts: [
+      { path: "/api/pos", app: terminals.posApi, admin: false },        // bearer token from pairing, CORS for the POS origins
+      { path: "/api/terminals", app: terminals.adminApi, admin: true },  // admin session + CSRF header
+    ],
   });
   servers = startServers({
     httpPort: opts.httpPort, httpsPort: opts.httpsPort, hostname: opts.listen, logger, tls: initial!,
@@ -96,7 +126,6 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get, httpsPort: () => servers!.httpsPort, setupProblems };
   lifecycle.onChange(updateLeds);
   updateLeds();
-  facts.start();
 
   // The address follows DHCP: re-check (new temporary certificate, DNS name moved by the service).
   let lastIp = box.lan()?.ipv4 ?? null;
@@ -106,6 +135,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   }, 5000);
 
   void lifecycle.check("start");
+  void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
 
   const shutdown = async (sig: string) => {
     logger.info("stopping", { signal: sig });
@@ -113,6 +143,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     clearInterval(ipWatch);
     lifecycle.stop();
     facts.stop();
+    await terminals.stop().catch(() => {});
     await servers?.stop(false);
     process.exit(0);
   };

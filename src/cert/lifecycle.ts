@@ -9,7 +9,10 @@ import { codeString, type CertError } from "./codes";
 import { fetchReason, nextCheckDelay, type FetchReason } from "./policy";
 import type { ProvisioningOutcome, ProvisioningRequest } from "./provisioning";
 import type { CertificateStore, Generation } from "./store";
-import { boxHostName, createCsrPem, createTemporaryCertPem, generateKeyPem, ReplyRejected, verifyPair, certInfo, type CertInfo } from "./x509";
+import { boxHostName, ReplyRejected, verifyPair, certInfo, type CertInfo } from "./x509";
+
+// Loaded on first use (see keygen.ts); the Reflect polyfill must be in place before @peculiar/x509 loads.
+const keygen = async () => { await import("reflect-metadata"); return import("./keygen"); };
 
 export type Trigger = "start" | "homepage" | "timer" | "settings" | "cli" | "ip-change";
 
@@ -64,6 +67,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     const t = d.store.readTemporary();
     const ip = d.lanIp();
     if (t.kind === "ok" && now() < t.gen.info.notAfter && (!ip || t.gen.info.sans.some((s) => s === `IP Address:${ip}`))) return t.gen;
+    const { generateKeyPem, createTemporaryCertPem } = await keygen();
     const keyPem = await generateKeyPem();
     const chainPem = await createTemporaryCertPem(keyPem, { boxId: d.config.get().boxId, ips: ip ? [ip] : [], now: now() });
     d.store.writeTemporary(keyPem, chainPem);
@@ -99,10 +103,13 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (trigger === "homepage" && t - lastRequestAt < spacing) return finish(state.error ?? readError, null, true);
     lastRequestAt = t;
 
-    let keyPem = d.store.readPendingKey();
+    const { generateKeyPem, createCsrPem } = await keygen();
+    // Re-reporting a new IP keeps the current key, so the service can hand back the same certificate.
+    let keyPem = reason === "ip-changed" && cur.kind === "ok" ? cur.gen.keyPem : d.store.readPendingKey();
     if (!keyPem) { keyPem = await generateKeyPem(); d.store.writePendingKey(keyPem); }
     const ip = d.lanIp();
-    const csrPem = await createCsrPem(keyPem, `iotbox-${cfg.boxId}`);
+    const names = cfg.csrNames ?? (cfg.subjectCn ? [cfg.subjectCn, cfg.subjectCn.replace(/^\*\./, "")] : [`iotbox-${cfg.boxId}`]);
+    const csrPem = await createCsrPem(keyPem, names);
     d.logger.info("requesting certificate", { trigger, reason, url: cfg.provisioningUrl, ip });
     const out = await d.request({ baseUrl: cfg.provisioningUrl, dbUuid: cfg.dbUuid, enterpriseCode: cfg.enterpriseCode, csrPem, ip: ip ?? undefined, boxId: cfg.boxId });
     if (!out.ok) {
@@ -125,7 +132,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (cur.kind === "unreadable") d.store.quarantineCurrent(now());
     d.store.writeCurrent(usedKey, r.x509Pem);
     d.store.clearPendingKey();
-    d.config.update((c) => { c.subjectCn = r.subjectCn; });
+    d.config.update((c) => { c.subjectCn = r.subjectCn; if (r.csrNames) c.csrNames = r.csrNames; });
     const stored = d.store.readCurrent();
     if (stored.kind !== "ok") return finish({ name: "ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION", detail: "the certificate just written could not be read back" }, null);
     serve(stored.gen, "real");

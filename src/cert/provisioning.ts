@@ -8,6 +8,7 @@ import type { CertError } from "./codes";
 
 export const X509_PATH = "/odoo-enterprise/iot/x509";
 const MAX_REPLY_BYTES = 1 << 20;
+const DNS_NAME = /^(?=.{1,253}$)(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 
 export interface ProvisioningRequest {
   baseUrl: string;
@@ -17,7 +18,7 @@ export interface ProvisioningRequest {
   ip?: string;
   boxId?: string;
 }
-export interface ProvisioningResult { subjectCn: string; x509Pem: string; privateKeyPem?: string }
+export interface ProvisioningResult { subjectCn: string; x509Pem: string; privateKeyPem?: string; csrNames?: string[] }
 export type ProvisioningOutcome =
   | { ok: true; result: ProvisioningResult }
   | { ok: false; error: CertError; retryAfterMs?: number };
@@ -101,7 +102,8 @@ export async function requestCertificate(req: ProvisioningRequest, opts: ClientO
   if (result.error) return noResult(`the service refused to provide a certificate: ${String(result.error).slice(0, 200)}`);
   const subjectCn = result.subject_cn, x509Pem = result.x509_pem, privateKeyPem = result.private_key_pem;
   if (typeof subjectCn !== "string" || typeof x509Pem !== "string") return noResult("the reply lacks subject_cn or x509_pem");
-  if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(subjectCn) || subjectCn.length > 253) return noResult("the reply's subject_cn is not a valid DNS name");
+  if (!DNS_NAME.test(subjectCn)) return noResult("the reply's subject_cn is not a valid DNS name");
   if (privateKeyPem !== undefined && privateKeyPem !== null && typeof privateKeyPem !== "string") return noResult("the reply's private_key_pem is not a string");
-  return { ok: true, result: { subjectCn, x509Pem, privateKeyPem: privateKeyPem || undefined } };
+  const names = Array.isArray(result.csr_names) && result.csr_names.length <= 10 && result.csr_names.every((n) => typeof n === "string" && DNS_NAME.test(n)) ? result.csr_names as string[] : undefined;
+  return { ok: true, result: { subjectCn, x509Pem, privateKeyPem: privateKeyPem || undefined, csrNames: names } };
 }

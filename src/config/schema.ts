@@ -16,6 +16,8 @@ export interface BoxConfig {
   diag: { publicResolvers: string[] | null; connectivityUrl: string | null; canaryName: string | null };
   /** The wildcard subject the service gave us last (the box's name follows from it and the IP). */
   subjectCn: string | null;
+  /** The names the service wants in the box's CSR (its reply's `csr_names`). */
+  csrNames: string[] | null;
   /** The import of <boot>/iotbox.conf: when, what was wrong with it, and the hash of the file as left. */
   bootImport: { appliedAt: string; problems: string[]; fileHash: string } | null;
   /** Signs session cookies; made on first start, never shown. */
@@ -29,7 +31,7 @@ export function defaultConfig(boxId: string, sessionSecret: string): BoxConfig {
     boxId, serverUrl: null, dbUuid: null, enterpriseCode: null,
     provisioningUrl: DEFAULT_PROVISIONING_URL, adminPasswordHash: null, hostname: null, wifi: null,
     logLevel: "info", diag: { publicResolvers: null, connectivityUrl: null, canaryName: null },
-    subjectCn: null, bootImport: null, sessionSecret,
+    subjectCn: null, csrNames: null, bootImport: null, sessionSecret,
   };
 }
 

@@ -21,6 +21,8 @@ export interface WebDeps extends StatusSources {
   /** Extra sub-apps mounted under a path, each behind admin auth or not. */
   mounts?: Array<{ path: string; app: Hono; admin: boolean }>;
   terminals?: () => Promise<TerminalRow[]>;
+  /** Wait briefly for fresh system facts (the homepage shows them). */
+  freshFacts?: () => Promise<unknown>;
   clientAddress?: (c: Context) => string;
 }
 
@@ -35,7 +37,8 @@ export function createWebApp(d: WebDeps) {
     d.logger.error("request failed", { path: c.req.path, error: err.message });
     return c.json({ error: "internal error" }, 500);
   });
-  app.use("*", async (c, next) => {
+  // Page hardening headers on the pages only: the JSON API is the hot path and needs none of them.
+  const pageHeaders = async (c: Context, next: () => Promise<void>) => {
     await next();
     c.header("x-content-type-options", "nosniff");
     c.header("referrer-policy", "no-referrer");
@@ -43,19 +46,25 @@ export function createWebApp(d: WebDeps) {
       c.header("content-security-policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'");
       c.header("cache-control", "no-store");
     }
-  });
+  };
+  for (const p of ["/", "/settings", "/settings/*", "/login", "/logout"]) app.use(p, pageHeaders);
 
+  // The status is polled by pages and tools: serialise it once per change (or 500 ms), not per request.
+  const statusCache = new Map<string, { at: number; body: string }>();
+  d.lifecycle.onChange(() => statusCache.clear());
   app.get("/api/status", (c) => {
     const lang = c.req.query("lang") === "es" ? "es" : "en";
-    c.header("cache-control", "no-store");
-    return c.json(buildStatus(d, lang));
+    const t = performance.now();
+    let hit = statusCache.get(lang);
+    if (!hit || t - hit.at > 500) { hit = { at: t, body: JSON.stringify(buildStatus(d, lang)) }; statusCache.set(lang, hit); }
+    return c.body(hit.body, 200, { "content-type": "application/json", "cache-control": "no-store" });
   });
 
   app.get("/", async (c) => {
     const lang = pickLang(c);
     // A check runs on every load. A quick one (nothing to fetch) is shown done; one that goes to
     // the network is shown running, and the page updates itself when it ends.
-    await Promise.race([d.lifecycle.check("homepage"), Bun.sleep(60)]);
+    await Promise.all([Promise.race([d.lifecycle.check("homepage"), Bun.sleep(60)]), d.freshFacts?.()]);
     const status = buildStatus(d, lang);
     const isHttps = new URL(c.req.url).protocol === "https:";
     const dnsTrouble = status.diagnostics.some((x) => x.code.startsWith("ERR_IOT_DNS_"));

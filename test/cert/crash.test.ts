@@ -7,7 +7,8 @@ import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCertificateStore } from "../../src/cert/store";
-import { certInfo, createTemporaryCertPem, generateKeyPem } from "../../src/cert/x509";
+import { certInfo } from "../../src/cert/x509";
+import { createTemporaryCertPem, generateKeyPem } from "../../src/cert/keygen";
 import { makeBoxDir } from "../support/box-fixture";
 
 const ROUNDS = Number(process.env.IOTBOX_CRASH_ROUNDS ?? 200);

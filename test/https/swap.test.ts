@@ -5,7 +5,8 @@
 import { expect, test } from "bun:test";
 import { connect } from "node:tls";
 import { startServers } from "../../src/https/server";
-import { createTemporaryCertPem, generateKeyPem, certInfo } from "../../src/cert/x509";
+import { certInfo } from "../../src/cert/x509";
+import { createTemporaryCertPem, generateKeyPem } from "../../src/cert/keygen";
 import { silentLogger } from "../../src/log/index";
 
 async function pair(id: string) {

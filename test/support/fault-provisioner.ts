@@ -9,7 +9,8 @@ import { Crypto } from "@peculiar/webcrypto";
 import { createTestCA, type TestCA } from "../../testkit/ca";
 
 const webcrypto = new Crypto();
-x509.cryptoProvider.set(webcrypto as unknown as globalThis.Crypto);
+// Passed to each call, not set globally: other tests in this process use the native provider.
+const provider = webcrypto as unknown as globalThis.Crypto;
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 export type Fault =
@@ -46,7 +47,7 @@ export async function startFaultProvisioner(opts: { id?: string } = {}): Promise
       publicKey, signingKey: caKey,
       extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])],
-    });
+    }, provider);
     return cert.toString("pem") + "\n" + ca.certPem;
   };
   const freshKeys = () => webcrypto.subtle.generateKey(EC, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
