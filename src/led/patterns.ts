@@ -3,7 +3,8 @@
  * The firmware's own codes are groups of long and short flashes with a pause between groups
  * (e.g. 4 long + 4 short); ours are steady, even rhythms or the kernel's heartbeat, so the
  * two cannot be confused. ACT carries the meaning (the Pi 3B has only ACT); PWR adds
- * "needs action": steady on when all is well, blinking when the technician must act.
+ * "needs action": steady on when all is well, blinking when the technician must act. Each
+ * class has its own ACT rhythm, so a board with ACT alone still tells them all apart.
  */
 export type LedName = "ACT" | "PWR";
 export interface LedPattern { trigger: "none" | "timer" | "heartbeat" | "default-on"; brightness?: 0 | 1; delayOn?: number; delayOff?: number }
@@ -21,9 +22,9 @@ export const LED_TABLE: Record<LedClass, { act: LedPattern; pwr: LedPattern; mea
   net:      { act: blink(250, 250), pwr: ACTION, meaning: "no network: cable, Wi-Fi, address or gateway (ERR_IOT_NET_*), or the service unreachable for an unknown reason (ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION)" },
   dns:      { act: blink(100, 900), pwr: ACTION, meaning: "DNS: no resolver answers, or the router blocks the box's name (ERR_IOT_DNS_*)" },
   firewall: { act: blink(900, 100), pwr: ACTION, meaning: "a firewall drops or rejects HTTPS (ERR_IOT_FIREWALL_*)" },
-  tls:      { act: blink(900, 100), pwr: blink(100, 100), meaning: "HTTPS is intercepted by a proxy (ERR_IOT_TLS_INTERCEPTED)" },
-  portal:   { act: blink(250, 250), pwr: blink(100, 100), meaning: "a captive portal holds the network (ERR_IOT_CAPTIVE_PORTAL)" },
-  clock:    { act: blink(100, 900), pwr: blink(100, 100), meaning: "the clock is not synchronised (ERR_IOT_CLOCK_UNSYNCED)" },
+  tls:      { act: blink(1900, 100), pwr: blink(100, 100), meaning: "HTTPS is intercepted by a proxy (ERR_IOT_TLS_INTERCEPTED)" },
+  portal:   { act: blink(250, 750), pwr: blink(100, 100), meaning: "a captive portal holds the network (ERR_IOT_CAPTIVE_PORTAL)" },
+  clock:    { act: blink(100, 1900), pwr: blink(100, 100), meaning: "the clock is not synchronised (ERR_IOT_CLOCK_UNSYNCED)" },
   storage:  { act: { trigger: "default-on" }, pwr: ACTION, meaning: "the stored certificate cannot be read (ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION)" },
 };
 

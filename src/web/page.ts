@@ -130,6 +130,7 @@ export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?
 <section class="card"><h2>${w.changePassword}</h2><form method="post" action="/settings/password">${tok}
 <label for="np">${w.newPassword}</label><input id="np" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <div class="row"><button type="submit">${w.save}</button></div></form></section>
+${terminalsSettings(lang, csrf)}
 <div class="row"><form method="post" action="/settings/restart">${tok}<button class="danger" type="submit">${w.restart}</button></form>
 <form method="post" action="/logout">${tok}<button class="sec" type="submit">${w.logout}</button></form><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`;
   return layout(lang, `${w.title} — ${w.settings}`, body);
@@ -137,4 +138,41 @@ export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?
 
 export function messagePage(lang: Lang, text: string): H {
   return layout(lang, WORDS[lang].title, html`<section class="banner info">${text}</section><div class="row"><a class="btn sec" href="/">${WORDS[lang].back}</a></div>`);
+}
+
+/**
+ * Payment terminals in the settings: the list with Test and Remove, an Add form, the POS
+ * origins and POS pairing. It drives the JSON admin API (/api/terminals) with the CSRF header.
+ */
+function terminalsSettings(lang: Lang, csrf: string): H {
+  const es = lang === "es";
+  const t = {
+    title: es ? "Terminales de pago" : "Payment terminals", add: es ? "Añadir terminal" : "Add a terminal",
+    address: es ? "Dirección IP del terminal" : "Terminal IP address", poiid: "POIID (P400Plus-275039202)",
+    keyId: es ? "Identificador de clave" : "Key identifier", keyVer: es ? "Versión de clave" : "Key version",
+    pass: es ? "Frase de contraseña" : "Passphrase", origins: es ? "Orígenes del TPV (uno por línea)" : "POS origins (one per line)",
+    pair: es ? "Emparejar un TPV" : "Pair a POS", save: es ? "Guardar" : "Save",
+  };
+  const script = `(function(){var root=document.getElementById('terms'),tok=root.dataset.csrf,out=document.getElementById('terms-msg');
+function api(m,p,b){return fetch('/api/terminals'+p,{method:m,headers:{'content-type':'application/json','x-csrf-token':tok},body:b?JSON.stringify(b):undefined}).then(function(r){return r.status===204?{}:r.json().then(function(j){if(!r.ok)throw new Error(j.error&&j.error.message||r.status);return j})})}
+function say(t,ok){out.textContent=t;out.className='banner '+(ok?'ok':'err');out.hidden=false}
+function row(x){var li=document.createElement('li');li.textContent=x.poiid+' — '+x.address+' — '+x.state+(x.lastError?' ('+x.lastError+')':'')+' ';
+[['Test',function(){api('POST','/terminals/'+encodeURIComponent(x.id)+'/test').then(function(r){say(r.ok?'OK':(r.message||r.code),r.ok)}).catch(function(e){say(e.message)})}],
+ ['Remove',function(){api('DELETE','/terminals/'+encodeURIComponent(x.id)).then(load).catch(function(e){say(e.message)})}]].forEach(function(b){var k=document.createElement('button');k.type='button';k.className='sec';k.textContent=b[0];k.onclick=b[1];li.appendChild(k)});return li}
+function load(){api('GET','/').then(function(s){var ul=document.getElementById('terms-list');ul.textContent='';s.terminals.forEach(function(x){ul.appendChild(row(x))});document.getElementById('origins').value=s.posOrigins.join('\\n')}).catch(function(e){say(e.message)})}
+document.getElementById('terms-add').onsubmit=function(ev){ev.preventDefault();var f=ev.target;api('POST','/terminals',{address:f.address.value,poiid:f.poiid.value,keyIdentifier:f.keyIdentifier.value,keyVersion:Number(f.keyVersion.value),passphrase:f.passphrase.value}).then(function(){f.reset();say('${es ? "Terminal añadido." : "Terminal added."}',true);load()}).catch(function(e){say(e.message)})};
+document.getElementById('terms-origins').onsubmit=function(ev){ev.preventDefault();api('PUT','/pos/origins',{origins:document.getElementById('origins').value.split(/\\s+/).filter(Boolean)}).then(function(){say('OK',true)}).catch(function(e){say(e.message)})};
+document.getElementById('terms-pair').onclick=function(){api('POST','/pos/pairings',{name:'POS'}).then(function(r){say('${es ? "Token del TPV (se muestra una vez)" : "POS token (shown once)"}: '+r.token,true)}).catch(function(e){say(e.message)})};
+load()})();`;
+  return html`<section class="card" id="terms" data-csrf="${csrf}"><h2>${t.title}</h2><p id="terms-msg" hidden></p><ul id="terms-list" class="problems"></ul>
+<form id="terms-add"><h3 style="font-size:15px;margin:12px 0 0">${t.add}</h3>
+<label for="ta">${t.address}</label><input id="ta" name="address" required inputmode="decimal" autocomplete="off">
+<label for="tp">${t.poiid}</label><input id="tp" name="poiid" required autocomplete="off" spellcheck="false">
+<label for="tk">${t.keyId}</label><input id="tk" name="keyIdentifier" required autocomplete="off" spellcheck="false">
+<label for="tv">${t.keyVer}</label><input id="tv" name="keyVersion" type="number" min="0" value="1" required>
+<label for="ts">${t.pass}</label><input id="ts" name="passphrase" type="password" required autocomplete="off">
+<div class="row"><button type="submit">${t.add}</button></div></form>
+<form id="terms-origins"><label for="origins">${t.origins}</label><textarea id="origins" rows="2" style="width:100%;font:inherit;padding:10px;border:1px solid #b8c3cf;border-radius:10px" spellcheck="false"></textarea>
+<div class="row"><button type="submit">${t.save}</button><button type="button" class="sec" id="terms-pair">${t.pair}</button></div></form>
+${raw(`<script>${script}</script>`)}</section>`;
 }
