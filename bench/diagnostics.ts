@@ -66,6 +66,7 @@ try {
   console.log(`\nProbe budget when all is well (${BUDGET_S} s measured, nft counter at the router):`);
   console.log(`  ${(runs / elapsedMin).toFixed(1)} runs/min, ${(dns / elapsedMin).toFixed(0)} DNS queries/min, ${(tcp / elapsedMin).toFixed(0)} TCP connections/min`);
   console.log(`  ${(packets / elapsedMin).toFixed(0)} IP packets/min sent by the box (${(packets / Math.max(runs, 1)).toFixed(1)} per run)`);
+  if (rows.some((r) => r[6] !== "yes")) process.exitCode = 1;
 } finally {
   await stopAll();
 }
