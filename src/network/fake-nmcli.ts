@@ -25,6 +25,7 @@ export function fakeNmcli(init: { ethernet?: "connected" | "unavailable"; air?: 
       const key = a.join(" ");
       if (key === "-t -f DEVICE,TYPE,STATE,CONNECTION device status")
         return ok(`eth0:ethernet:${ethernet}:${ethernet === "connected" ? "Wired connection 1" : ""}\nwlan0:wifi:${wifi.state}:${escapeTerse(wifi.connection)}\nlo:loopback:unmanaged:\n`);
+      if (key === "-t -f NAME connection show") return ok([...connections.keys()].map((k) => `${escapeTerse(k)}\n`).join(""));
       if (a[0] === "-t" && a.includes("wifi") && a.includes("list"))
         return ok(air.map((n) => `${escapeTerse(n.ssid)}:${n.signal}:${n.psk ? "WPA2" : ""}\n`).join("") + ":40:WPA2\n");
       if (a[0] === "connection" && a[1] === "add") {
@@ -58,6 +59,8 @@ export function fakeNmcli(init: { ethernet?: "connected" | "unavailable"; air?: 
   return {
     nm, calls, connections,
     setEthernet(s: "connected" | "unavailable") { ethernet = s; },
+    /** The router of a saved network goes off / comes back. */
+    setAir(list: Air[]) { air.splice(0, air.length, ...list); },
     wifiState: () => wifi,
   };
 }

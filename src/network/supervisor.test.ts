@@ -107,12 +107,36 @@ describe("network supervisor against a fake nmcli", () => {
     expect(adds()).toBe(1);
   });
 
+  test("AP opened because the saved Wi-Fi's router was off: retried every 5 min while no phone uses the AP", async () => {
+    const net = { ssid: "Shop WiFi", psk: "correct horse", signal: 80 };
+    const { fake, sup, advance } = setup({ air: [net] });
+    expect(await sup.configureWifi("Shop WiFi", "correct horse")).toEqual({ ok: true });
+    fake.setAir([]); // the router goes off
+    await fake.nm.run(["connection", "down", "iotbox-wifi"]);
+    await sup.tick(); advance(60000); await sup.tick();
+    expect(sup.state().mode).toBe("ap");
+    advance(299000); await sup.tick();
+    expect(sup.state().mode).toBe("ap");
+    advance(1000); await sup.tick(); // retry fails: the AP is back
+    expect(sup.state().mode).toBe("ap");
+    expect(fake.wifiState().connection).toBe("iotbox-ap");
+    fake.setAir([net]); // the router is back
+    advance(300000); await sup.tick();
+    expect(sup.state().mode).toBe("client");
+    expect(fake.wifiState().connection).toBe("iotbox-wifi");
+  });
+
   test("decideMode is pure", () => {
     const base = { usable: false, apActive: false, unusableSinceMs: 0, nowMs: 59999, apAfterMs: 60000, ethernetUp: false };
     expect(decideMode(base)).toBe("none");
     expect(decideMode({ ...base, nowMs: 60000 })).toBe("open_ap");
     expect(decideMode({ ...base, usable: true, nowMs: 99999 })).toBe("none");
     expect(decideMode({ ...base, apActive: true, ethernetUp: true })).toBe("close_ap");
+    const ap = { ...base, apActive: true, savedWifi: true, apSinceMs: 0, nowMs: 300000 };
+    expect(decideMode(ap)).toBe("retry_client");
+    expect(decideMode({ ...ap, apClients: 1 })).toBe("none"); // a phone is on the set-up page
+    expect(decideMode({ ...ap, savedWifi: false })).toBe("none");
+    expect(decideMode({ ...ap, nowMs: 299999 })).toBe("none");
   });
 });
 

@@ -17,9 +17,20 @@ export function usable(devices: DeviceState[]): boolean {
   return devices.some((d) => (d.type === "ethernet" || d.type === "wifi") && d.state === "connected" && d.connection !== AP_CONNECTION);
 }
 
-/** Pure: open the AP after `apAfterMs` without a usable network; close it when ethernet is back. */
-export function decideMode(s: { usable: boolean; apActive: boolean; unusableSinceMs: number | null; nowMs: number; apAfterMs: number; ethernetUp: boolean }): "open_ap" | "close_ap" | "none" {
-  if (s.apActive) return s.ethernetUp ? "close_ap" : "none";
+export interface ModeInput {
+  usable: boolean; apActive: boolean; unusableSinceMs: number | null; nowMs: number; apAfterMs: number; ethernetUp: boolean;
+  /** A client Wi-Fi is saved, the AP has been open since apSinceMs and nobody uses it: try the Wi-Fi again
+   *  every retryClientMs (the shop's router may just have been off). */
+  savedWifi?: boolean; apSinceMs?: number | null; apClients?: number; retryClientMs?: number;
+}
+
+/** Pure: open the AP after `apAfterMs` without a usable network; leave it when ethernet is back or to retry a saved Wi-Fi. */
+export function decideMode(s: ModeInput): "open_ap" | "close_ap" | "retry_client" | "none" {
+  if (s.apActive) {
+    if (s.ethernetUp) return "close_ap";
+    if (s.savedWifi && !s.apClients && s.apSinceMs != null && s.nowMs - s.apSinceMs >= (s.retryClientMs ?? 300_000)) return "retry_client";
+    return "none";
+  }
   if (!s.usable && s.unusableSinceMs !== null && s.nowMs - s.unusableSinceMs >= s.apAfterMs) return "open_ap";
   return "none";
 }
@@ -33,6 +44,10 @@ export interface NetworkSupervisorOptions {
   apAfterMs?: number;
   pollMs?: number;
   apPassword?: string;
+  /** While the AP is open with a saved Wi-Fi and no phone on it, retry the Wi-Fi this often (default 5 min). */
+  retryClientMs?: number;
+  /** How many phones hold a lease on the AP (default: none known, so retries happen). */
+  apLeases?: () => Promise<number>;
   now?: () => number;
 }
 
@@ -58,6 +73,8 @@ export function createNetworkSupervisor(o: NetworkSupervisorOptions): NetworkSup
   let mode: Mode = "client";
   let isUsable = false;
   let unusableSince: number | null = now();
+  let apSince: number | null = null;
+  let savedWifi = false;
   let ssid: string | null = null;
   let lastError: string | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -86,15 +103,22 @@ export function createNetworkSupervisor(o: NetworkSupervisorOptions): NetworkSup
     await nm(["connection", "delete", AP_CONNECTION], "delete old AP");
     const add = await nm(addApArgs(iface, o.boxId, o.apPassword ?? ""), "add AP");
     const up = add.code === 0 ? await nm(["--wait", "30", "connection", "up", AP_CONNECTION], "AP up") : add;
-    if (up.code === 0) { mode = "ap"; log.info("access point open", { ssid: apSsid(o.boxId) }); changed(); }
+    if (up.code === 0) { mode = "ap"; apSince = now(); log.info("access point open", { ssid: apSsid(o.boxId) }); changed(); }
     else lastError = "the access point could not be opened";
   };
   const closeAp = async () => {
     await nm(["connection", "down", AP_CONNECTION], "AP down");
-    mode = "client"; log.info("access point closed"); changed();
+    mode = "client"; apSince = null; log.info("access point closed"); changed();
   };
+  /** Phones on the AP (shared-mode DHCP leases): do not pull the AP from under one. */
+  const apClients = async (): Promise<number> => { try { return (await o.apLeases?.()) ?? 0; } catch { return 0; } };
+  let knowSaved = false;
 
   const tick = () => serial(async (): Promise<NetState> => {
+    if (!knowSaved) {
+      const r = await nm(["-t", "-f", "NAME", "connection", "show"], "saved connections");
+      if (r.code === 0) { knowSaved = true; savedWifi ||= r.stdout.split("\n").map((l) => splitTerse(l)[0]).includes(WIFI_CONNECTION); }
+    }
     const devs = await devices();
     const apActive = devs.some((d) => d.connection === AP_CONNECTION && d.state === "connected");
     if (apActive !== (mode === "ap")) { mode = apActive ? "ap" : "client"; changed(); }
@@ -102,10 +126,19 @@ export function createNetworkSupervisor(o: NetworkSupervisorOptions): NetworkSup
     if (u !== isUsable) { isUsable = u; changed(); }
     unusableSince = u ? null : (unusableSince ?? now());
     ssid = devs.find((d) => d.type === "wifi" && d.state === "connected" && d.connection !== AP_CONNECTION)?.connection ?? ssid;
+    if (apActive && apSince === null) apSince = now();
     const action = decideMode({ usable: u, apActive, unusableSinceMs: unusableSince, nowMs: now(), apAfterMs,
-      ethernetUp: devs.some((d) => d.type === "ethernet" && d.state === "connected") });
+      ethernetUp: devs.some((d) => d.type === "ethernet" && d.state === "connected"),
+      savedWifi, apSinceMs: apSince, apClients: apActive ? await apClients() : 0, retryClientMs: o.retryClientMs });
     if (action === "open_ap") await openAp();
     if (action === "close_ap") await closeAp();
+    if (action === "retry_client") {
+      log.info("trying the saved Wi-Fi again");
+      await nm(["connection", "down", AP_CONNECTION], "AP down for retry");
+      const up = await nm(["--wait", "30", "connection", "up", WIFI_CONNECTION], "Wi-Fi retry");
+      if (up.code === 0) { mode = "client"; apSince = null; unusableSince = null; changed(); }
+      else await openAp();
+    }
     return { devices: devs, apActive: mode === "ap", usable: u };
   });
 
@@ -116,6 +149,7 @@ export function createNetworkSupervisor(o: NetworkSupervisorOptions): NetworkSup
     await nm(["connection", "delete", WIFI_CONNECTION], "delete old Wi-Fi");
     const add = await nm(args, "add Wi-Fi");
     if (add.code !== 0) { lastError = "NetworkManager refused the Wi-Fi settings"; return { ok: false, error: lastError }; }
+    savedWifi = true;
     if (mode === "ap") await nm(["connection", "down", AP_CONNECTION], "AP down for client");
     const up = await nm(["--wait", "30", "connection", "up", WIFI_CONNECTION], "Wi-Fi up");
     if (up.code !== 0) {
@@ -124,7 +158,7 @@ export function createNetworkSupervisor(o: NetworkSupervisorOptions): NetworkSup
       await openAp();
       return { ok: false, error: lastError };
     }
-    mode = "client"; ssid = s; lastError = null; unusableSince = null;
+    mode = "client"; ssid = s; lastError = null; unusableSince = null; apSince = null; savedWifi = true;
     log.info("Wi-Fi joined", { ssid: s });
     changed();
     return { ok: true };
