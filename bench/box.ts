@@ -34,7 +34,7 @@ async function startBox(dir: string) {
   const httpPort = await freePort(), httpsPort = await freePort();
   const t0 = performance.now();
   const proc = Bun.spawn([BIN, "serve"], { env: { ...process.env, IOTBOX_DATA_DIR: join(dir, "data"), IOTBOX_BOOT_DIR: join(dir, "boot"), IOTBOX_SYSFS: join(dir, "sys"),
-    IOTBOX_HTTP_PORT: String(httpPort), IOTBOX_HTTPS_PORT: String(httpsPort), IOTBOX_LISTEN: "127.0.0.1", IOTBOX_LOG_LEVEL: "warn" }, stdout: "ignore", stderr: "ignore" });
+    IOTBOX_HTTP_PORT: String(httpPort), IOTBOX_HTTPS_PORT: String(httpsPort), IOTBOX_LISTEN: "127.0.0.1", IOTBOX_LOG_LEVEL: "warn", IOTBOX_DIAGNOSTICS: "off" }, stdout: "ignore", stderr: "ignore" });
   // Time to HTTPS: until a TLS handshake completes (the probe only measures; it trusts nothing).
   await waitFor(() => tlsReady(httpsPort), 10_000, "box https");
   return { proc, httpPort, httpsPort, startMs: performance.now() - t0 };

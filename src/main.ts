@@ -25,6 +25,8 @@ import { LED_TABLE, ledClassFor } from "./led/patterns";
 import { systemdNotifier } from "./platform/systemd";
 import { VERSION } from "./version";
 import { createTerminals } from "./terminals/index";
+import { createDiagnostics, describe as describeDiag, diagnoseCommand, targetsFromConfig, type Diagnostics } from "./diagnostics/index";
+import type { BoxConfig } from "./config/schema";
 import { splitCerts } from "./cert/x509";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -91,12 +93,21 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     return rootsCache.pems;
   };
   const terminals = createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
+
+  // Field diagnostics: probes at start, on network changes and periodically. Off with
+  // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
+  // (a lab, the tests on a developer's machine) where probing public resolvers makes no sense.
+  const diagnostics: Diagnostics | null = box.config.get().diag.enabled && process.env.IOTBOX_DIAGNOSTICS !== "off"
+    ? createDiagnostics({ logger, targets: () => diagTargets(box.config.get(), box.lan()?.ipv4 ?? null, lifecycle.url()) })
+    : null;
+  const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
   const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
   const app = createWebApp({
     lifecycle, store: box.config, auth, logger,
     config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(),
     facts: facts.get, freshFacts: () => facts.fresh(), httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems,
+    diagnostics: diagActive, describeDiag,
     restart: () => { logger.info("exiting for restart"); process.exit(75); },
     clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
     terminals: () => terminals.list(),
@@ -119,12 +130,16 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const leds = createLedWriter(ledsDir(opts), logger);
   const updateLeds = () => {
     const st = lifecycle.state();
-    const cls = ledClassFor({ certCode: buildStatus(statusSources).cert.code, checking: st.checking, everChecked: !!st.lastCheckAt, diagnostics: [] });
+    const cls = ledClassFor({ certCode: buildStatus(statusSources).cert.code, checking: st.checking, everChecked: !!st.lastCheckAt, diagnostics: diagActive().active });
     leds.apply("ACT", LED_TABLE[cls].act);
     leds.apply("PWR", LED_TABLE[cls].pwr);
   };
-  const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get, httpsPort: () => servers!.httpsPort, setupProblems };
+  const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get, httpsPort: () => servers!.httpsPort, setupProblems, diagnostics: diagActive };
   lifecycle.onChange(updateLeds);
+  diagnostics?.onChange(updateLeds);
+  // A certificate request that failed before any HTTP status: look for the cause now.
+  lifecycle.onChange((s) => { if (s.error?.name === "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION" && !s.checking) void diagnostics?.runNow().catch(() => {}); });
+  diagnostics?.start();
   updateLeds();
 
   // The address follows DHCP: re-check (new temporary certificate, DNS name moved by the service).
@@ -141,6 +156,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     logger.info("stopping", { signal: sig });
     notifier.stopping();
     clearInterval(ipWatch);
+    diagnostics?.stop();
     lifecycle.stop();
     facts.stop();
     await terminals.stop().catch(() => {});
@@ -149,6 +165,16 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The diagnosis targets from the configuration and what the box knows of its own name. */
+function diagTargets(cfg: BoxConfig, ip: string | null, url: string | null) {
+  const subject = cfg.subjectCn?.replace(/^\*\./, "") ?? null;
+  const zone = subject?.split(".").slice(1).join(".") || new URL(cfg.provisioningUrl).hostname;
+  return targetsFromConfig(
+    { diag_public_resolvers: cfg.diag.publicResolvers?.join(","), diag_connectivity_url: cfg.diag.connectivityUrl ?? undefined, diag_canary_name: cfg.diag.canaryName ?? undefined },
+    { provisioningUrl: cfg.provisioningUrl, zone, ...(url ? { boxName: new URL(url).hostname } : {}), ...(ip ? { expectedIp: ip } : {}) },
+  );
 }
 
 /** Ask the running daemon first (it owns the state); work offline only when none answers. */
@@ -206,17 +232,12 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === "cert" && status.cert.code ? 1 : 0;
     }
     case "diagnose": {
-      try {
-        const mod = await import("./diagnostics/index");
-        const box = openBox(opts, createLogger({ level: "error" }));
-        const cfg = box.config.get();
-        return await mod.diagnoseCommand(args, {
-          publicResolvers: cfg.diag.publicResolvers ?? ["1.1.1.1", "8.8.8.8"],
-          provisioningUrl: cfg.provisioningUrl,
-          connectivityUrl: cfg.diag.connectivityUrl ?? "http://connectivity-check.ubuntu.com/",
-          canaryName: cfg.diag.canaryName ?? "10-0-0-1.iot.example",
-        } as never);
-      } catch (e) { console.error(`iotbox diagnose: ${(e as Error).message}`); return 2; }
+      const box = openBox(opts, createLogger({ level: "error" }));
+      const cfg = box.config.get();
+      const st = box.store.readCurrent();
+      const ip = box.lan()?.ipv4 ?? null;
+      const url = st.kind === "ok" && cfg.subjectCn && ip ? `https://${ip.replaceAll(".", "-")}.${cfg.subjectCn.replace(/^\*\./, "")}` : null;
+      return await diagnoseCommand(args, diagTargets(cfg, ip, url));
     }
     case "version": case "--version": console.log(VERSION); return 0;
     case undefined: case "help": case "--help": console.log(USAGE); return cmd ? 0 : 2;

@@ -30,7 +30,8 @@ async function startBox(creds: Credentials, lanIp: string) {
   let log = "";
   const proc = Bun.spawn([process.execPath, join(REPO, "src/main.ts"), "serve"], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, NODE_EXTRA_CA_CERTS: fleet.caBundleFile, IOTBOX_DATA_DIR: data, IOTBOX_BOOT_DIR: boot,
-      IOTBOX_HTTP_PORT: String(httpPort), IOTBOX_HTTPS_PORT: String(httpsPort), IOTBOX_SYSFS: sys, IOTBOX_LAN_IP: lanIp, IOTBOX_LISTEN: "127.0.0.1" },
+      IOTBOX_HTTP_PORT: String(httpPort), IOTBOX_HTTPS_PORT: String(httpsPort), IOTBOX_SYSFS: sys, IOTBOX_LAN_IP: lanIp, IOTBOX_LISTEN: "127.0.0.1",
+      IOTBOX_DIAGNOSTICS: "off" /* no probes to public resolvers from a test */ },
     stdout: "pipe", stderr: "pipe",
   });
   const dec = new TextDecoder();

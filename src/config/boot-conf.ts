@@ -8,7 +8,7 @@ import { validate, type BoxConfig } from "./schema";
 export const BOOT_KEYS = [
   "server_url", "db_uuid", "enterprise_code", "provisioning_url", "admin_password", "hostname",
   "wifi_ssid", "wifi_password", "wifi_country", "log_level",
-  "diag_public_resolvers", "diag_connectivity_url", "diag_canary_name",
+  "diagnostics", "diag_public_resolvers", "diag_connectivity_url", "diag_canary_name",
 ] as const;
 export type BootKey = (typeof BOOT_KEYS)[number];
 /** Removed from the file once imported. */
@@ -60,6 +60,7 @@ export function applyBootConf(lines: ParsedLine[], base: BoxConfig): ApplyResult
         case "wifi_password": wifi.password = validate.wifiPassword(v); break;
         case "wifi_country": wifi.country = validate.country(v); break;
         case "log_level": c.logLevel = validate.logLevel(v); break;
+        case "diagnostics": c.diag.enabled = validate.onOff(v, "diagnostics"); break;
         case "diag_public_resolvers": c.diag.publicResolvers = validate.resolvers(v); break;
         case "diag_connectivity_url": c.diag.connectivityUrl = validate.url(v, "diag_connectivity_url"); break;
         case "diag_canary_name": c.diag.canaryName = validate.dnsName(v); break;

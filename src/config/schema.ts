@@ -13,7 +13,8 @@ export interface BoxConfig {
   hostname: string | null;
   wifi: { ssid: string; password: string; country: string | null } | null;
   logLevel: Level;
-  diag: { publicResolvers: string[] | null; connectivityUrl: string | null; canaryName: string | null };
+  /** `enabled: false` stops the periodic probes (a lab or test network with no public resolver). */
+  diag: { enabled: boolean; publicResolvers: string[] | null; connectivityUrl: string | null; canaryName: string | null };
   /** The wildcard subject the service gave us last (the box's name follows from it and the IP). */
   subjectCn: string | null;
   /** The names the service wants in the box's CSR (its reply's `csr_names`). */
@@ -30,7 +31,7 @@ export function defaultConfig(boxId: string, sessionSecret: string): BoxConfig {
   return {
     boxId, serverUrl: null, dbUuid: null, enterpriseCode: null,
     provisioningUrl: DEFAULT_PROVISIONING_URL, adminPasswordHash: null, hostname: null, wifi: null,
-    logLevel: "info", diag: { publicResolvers: null, connectivityUrl: null, canaryName: null },
+    logLevel: "info", diag: { enabled: true, publicResolvers: null, connectivityUrl: null, canaryName: null },
     subjectCn: null, csrNames: null, bootImport: null, sessionSecret,
   };
 }
@@ -87,6 +88,12 @@ export const validate = {
     if (s === "debug" || s === "info" || s === "warn" || s === "error") return s;
     if (s === "warning") return "warn";
     throw new Error("the log level is one of debug, info, warn, error");
+  },
+  onOff(v: string, what: string): boolean {
+    const s = v.trim().toLowerCase();
+    if (["on", "yes", "true", "1"].includes(s)) return true;
+    if (["off", "no", "false", "0"].includes(s)) return false;
+    throw new Error(`${what} is on or off`);
   },
   resolvers(v: string): string[] {
     const list = v.split(",").map((x) => x.trim()).filter(Boolean);

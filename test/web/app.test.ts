@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createWebApp } from "../../src/web/app";
 import { createAuth } from "../../src/web/auth";
 import { createLogger } from "../../src/log/index";
+import { describe as describeDiag } from "../../src/diagnostics/index";
 import { makeBoxDir, wireLifecycle } from "../support/box-fixture";
 
 let box: ReturnType<typeof makeBoxDir>;
@@ -101,6 +102,26 @@ describe("status and homepage", () => {
     expect(html).not.toContain("<script>alert(1)");
     expect(html).not.toContain("<img src=x");
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+});
+
+describe("diagnosis next to the certificate code", () => {
+  test("ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION shows the cause the diagnosis found, with its remedy", async () => {
+    w.config.update((c) => Object.assign(c, { serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234", provisioningUrl: "https://127.0.0.1:1" }));
+    await w.lifecycle.check("start");
+    const app = createWebApp({
+      lifecycle: w.lifecycle, store: w.config, auth: createAuth({ secret: () => "s", passwordHash: () => null }), logger: createLogger({ write: () => {} }),
+      config: () => w.config.get(), version: "1", lan: () => null, hostname: () => "caja-01", facts: () => facts, httpsPort: () => 443, setupProblems: () => [], restart: () => {},
+      diagnostics: () => ({ active: [{ code: "ERR_IOT_FIREWALL_HTTPS_DROPPED", severity: "error", since: new Date().toISOString(), led: "firewall" }] }),
+      describeDiag,
+    });
+    const html = await (await app.request("/?lang=en&local")).text();
+    expect(html).toContain("ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION");
+    expect(html).toContain("ERR_IOT_FIREWALL_HTTPS_DROPPED");
+    expect(html).toContain(describeDiag("ERR_IOT_FIREWALL_HTTPS_DROPPED", "en").remedy.slice(0, 30));
+    const s = await (await app.request("/api/status?lang=es")).json();
+    expect(s.diagnostics[0]).toMatchObject({ code: "ERR_IOT_FIREWALL_HTTPS_DROPPED", led: "firewall" });
+    expect(s.diagnostics[0].meaning).toBe(describeDiag("ERR_IOT_FIREWALL_HTTPS_DROPPED", "es").meaning);
   });
 });
 
