@@ -9,14 +9,15 @@ import type { Logger } from "../log/index";
 
 export type NetworkWatcher = (onChange: (why: string) => void) => () => void;
 
-export function ipMonitorWatcher(logger: Logger, resolvFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"]): NetworkWatcher {
+export function ipMonitorWatcher(logger: Logger, resolvFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"],
+  monitor: string[] = ["ip", "monitor", "link", "address", "route"]): NetworkWatcher {
   return (onChange) => {
     let stopped = false;
     let child: ReturnType<typeof spawn> | null = null;
     let restart: ReturnType<typeof setTimeout> | undefined;
     const startMonitor = () => {
       if (stopped) return;
-      child = spawn("ip", ["monitor", "link", "address", "route"], { stdio: ["ignore", "pipe", "ignore"] });
+      child = spawn(monitor[0]!, monitor.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
       child.stdout!.on("data", (d: Buffer) => onChange(`netlink: ${d.toString().split("\n")[0]!.slice(0, 120)}`));
       child.on("error", (e) => logger.warn("ip monitor failed", { error: e.message }));
       child.on("exit", () => { child = null; if (!stopped) restart = setTimeout(startMonitor, 5000); });
