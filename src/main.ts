@@ -27,6 +27,9 @@ import { VERSION } from "./version";
 import { createTerminals } from "./terminals/index";
 import { createDiagnostics, describe as describeDiag, diagnoseCommand, targetsFromConfig, type Diagnostics } from "./diagnostics/index";
 import type { BoxConfig } from "./config/schema";
+import { createNetworkSupervisor, createSetupApp, realNmcli, type NetworkSupervisor } from "./network/index";
+import { csrfGuard } from "./web/auth";
+import { Hono } from "hono";
 import { splitCerts } from "./cert/x509";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -101,7 +104,30 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     ? createDiagnostics({ logger, targets: () => diagTargets(box.config.get(), box.lan()?.ipv4 ?? null, lifecycle.url()) })
     : null;
   const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
+
+  // The host itself (host name, NetworkManager: Wi-Fi, the set-up access point) is managed only
+  // on the appliance, whose unit sets IOTBOX_MANAGE_HOST=1: never on a developer's machine or in CI.
+  const manageHost = process.env.IOTBOX_MANAGE_HOST === "1";
+  let network: NetworkSupervisor | null = null;
+  if (manageHost) {
+    const cfg = box.config.get();
+    if (cfg.hostname && cfg.hostname !== hostname()) {
+      const r = Bun.spawnSync(["hostnamectl", "set-hostname", cfg.hostname], { stdout: "ignore", stderr: "pipe" });
+      if (r.exitCode === 0) logger.info("host name set", { hostname: cfg.hostname });
+      else logger.warn("could not set the host name", { hostname: cfg.hostname, error: r.stderr.toString().trim() });
+    }
+    network = createNetworkSupervisor({ nm: realNmcli(), logger, boxId: cfg.boxId });
+    if (cfg.wifi) {
+      const wifi = cfg.wifi;
+      void network.ensureWifi(wifi.ssid, wifi.password).then((r) => { if (!r.ok) logger.warn("wi-fi from the configuration not applied", { error: r.error }); });
+    }
+  }
   const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
+  const wifiApp = new Hono();
+  if (network) {
+    wifiApp.use("*", csrfGuard());
+    wifiApp.route("/", createSetupApp({ supervisor: network, isAdmin: (c) => auth.isAdmin(c), hasPassword: () => auth.hasPassword(), csrfToken: (c) => auth.csrfToken(c), loginUrl: "/settings", basePath: "/wifi" }));
+  }
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
   const app = createWebApp({
     lifecycle, store: box.config, auth, logger,
@@ -114,6 +140,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     mounts: [
       { path: "/api/pos", app: terminals.posApi, admin: false },        // bearer token from pairing, CORS for the POS origins
       { path: "/api/terminals", app: terminals.adminApi, admin: true },  // admin session + CSRF header
+      ...(network ? [{ path: "/wifi", app: wifiApp, admin: false }] : []),  // the set-up page checks the admin itself (open before a password exists)
     ],
   });
   servers = startServers({
@@ -140,6 +167,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   // A certificate request that failed before any HTTP status: look for the cause now.
   lifecycle.onChange((s) => { if (s.error?.name === "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION" && !s.checking) void diagnostics?.runNow().catch(() => {}); });
   diagnostics?.start();
+  network?.start();
   updateLeds();
 
   // The address follows DHCP: re-check (new temporary certificate, DNS name moved by the service).
@@ -157,6 +185,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     notifier.stopping();
     clearInterval(ipWatch);
     diagnostics?.stop();
+    network?.stop();
     lifecycle.stop();
     facts.stop();
     await terminals.stop().catch(() => {});
