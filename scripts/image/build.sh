@@ -50,6 +50,9 @@ rm -f "$root"/etc/ssh/ssh_host_* "$root/etc/machine-id" "$root/etc/hostname" "$r
 ln -s /var/lib/iotbox-os/machine-id "$root/etc/machine-id"
 ln -s /var/lib/iotbox-os/hostname "$root/etc/hostname"
 ln -s /var/lib/iotbox-os/localtime "$root/etc/localtime"
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+rm -f "$root/var/lib/systemd/random-seed" "$root/var/lib/systemd/credential.secret"
+mkdir -p "$root/var/lib/dbus" && ln -sfn /etc/machine-id "$root/var/lib/dbus/machine-id"
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 # no password anywhere: root locked, no other login account
 sed -i -E 's/^root:[^:]*:/root:*:/' "$root/etc/shadow"
@@ -58,11 +61,19 @@ for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.
   systemd-firstboot.service systemd-machine-id-commit.service; do
   ln -sfn /dev/null "$root/etc/systemd/system/$u"
 done
-# kernel, initrd and device trees are on the boot partition; the root keeps only the modules
-rm -rf "$root"/boot/vmlinuz-* "$root"/boot/initrd.img-* "$root"/boot/System.map-* "$root"/boot/config-* \
-  "$root"/usr/lib/linux-image-*
 # the boot partition's contents
 mv "$root/boot/firmware" "$boot"
+# what the box never needs (image/remove.txt), then the module index for what is left
+# (host depmod: it reads the arm64 modules without running them)
+(
+  cd "$root"
+  shopt -s nullglob
+  sed 's/#.*//' "$repo/image/remove.txt" | while read -r pattern; do
+    [ -n "$pattern" ] || continue
+    for path in $pattern; do rm -rf -- "./$path"; done
+  done
+)
+for kdir in "$root"/usr/lib/modules/*; do depmod -b "$root" "${kdir##*/}"; done
 mkdir -p "$root/boot/firmware"
 kernel=$(cd "$boot" && ls vmlinuz-* | sort -V | tail -n 1)
 initrd=$(cd "$boot" && ls initrd.img-* | sort -V | tail -n 1)
@@ -94,7 +105,7 @@ mkfs.ext4 -q -F -L "$ROOT_LABEL" -U "$(uuid_of root)" -E "hash_seed=$(uuid_of ro
 mkfs.ext4 -q -F -L "$DATA_LABEL" -U "$(uuid_of data)" -E "hash_seed=$(uuid_of data-hash),root_owner=0:0" \
   -m 0 -T default -d "$data" "$work/data.img" "${DATA_MIB}M"
 vol_id=$(printf '%s' "$version/boot" | sha256sum | cut -c1-8)
-mkfs.vfat -F 32 -n "$BOOT_LABEL" -i "$vol_id" --invariant -C "$work/boot.img" $((BOOT_MIB * 1024)) >/dev/null
+mkfs.vfat -F 32 -n "$BOOT_LABEL" -i "$vol_id" --invariant -h $((ALIGN_MIB * 2048)) -C "$work/boot.img" $((BOOT_MIB * 1024)) >/dev/null
 (cd "$boot" && LC_ALL=C ls -A | sort | while read -r f; do mcopy -i "$work/boot.img" -s -p -m -Q "$f" ::/; done)
 step "file systems made (root ${root_used} MiB used, partition ${root_mib} MiB)"
 
@@ -105,7 +116,7 @@ root_start=$((boot_start + boot_size)); root_size=$((root_mib * 2048))
 data_start=$((root_start + root_size)); data_size=$((DATA_MIB * 2048))
 total=$((data_start + data_size))
 img=out/$name.img
-rm -f out/iotbox-*-arm64.img out/iotbox-*-arm64.img.xz
+rm -f out/iotbox-*-arm64.*
 truncate -s $((total * 512)) "$img.tmp"
 sfdisk --quiet --no-reread --no-tell-kernel "$img.tmp" <<EOF
 label: dos

@@ -1,4 +1,5 @@
 # Shared helpers of the image build (sourced).
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 IMAGE_CACHE=${IOTBOX_IMAGE_CACHE:-/var/cache/iotbox-image}
 log() { printf '[image %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf 'image: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,119 @@
+// Benchmark of the SD-card image: build times (cold, warm), sizes, and boot times under QEMU
+// (qemu-system-aarch64 -M virt -cpu cortex-a72 -m 1024, TCG emulation on this x86-64 host).
+//   bun bench/image.ts [--no-build] [--runs N]      (as root)
+// Cold build: read from $IMAGE_CACHE/build-times.jsonl, the record of the last build that had to
+// make the base root filesystem (or base seconds + a warm assembly when the base was built alone).
+// Warm build: measured now (scripts/image/build.sh with the cached base), unless --no-build.
+// Boot: a fresh copy of the image per run with an iotbox.conf pointing at a test fleet; times from
+// QEMU start to the login prompt, to the HTTPS homepage (the box's temporary self-signed
+// certificate: measured, not trusted) and to the homepage under the Pebble-issued certificate
+// (verified against Pebble's root with SNI = the box's name).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:tls";
+import { join, resolve } from "node:path";
+import { startFleet, freePort } from "../testkit";
+import { boot, cardFrom, partitions, writeBootFile } from "../scripts/image/qemu";
+import { httpJson, httpsGet, waitUntil } from "../scripts/image/box";
+
+const REPO = resolve(import.meta.dir, "..");
+const CACHE = process.env.IOTBOX_IMAGE_CACHE ?? "/var/cache/iotbox-image";
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf("--runs") + 1] ?? 0) || 3;
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN; };
+const fmt = (s: number) => (Number.isFinite(s) ? `${s.toFixed(1)} s` : "n/a");
+const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+
+interface BuildRecord { at: string; version: string; cold: boolean; base_seconds: number | null; total_seconds: number; xz: boolean }
+const records = (): BuildRecord[] => existsSync(join(CACHE, "build-times.jsonl"))
+  ? readFileSync(join(CACHE, "build-times.jsonl"), "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+
+// Build times
+let warm = NaN;
+if (!args.includes("--no-build")) {
+  const t = performance.now();
+  const r = spawnSync("bash", ["scripts/image/build.sh"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error("image build failed");
+  warm = (performance.now() - t) / 1000;
+} else {
+  const last = records().filter((r) => !r.cold && r.xz).at(-1);
+  warm = last?.total_seconds ?? NaN;
+}
+const coldRec = records().filter((r) => r.cold && r.xz).at(-1);
+const baseSeconds = readdirSync(CACHE).filter((f) => f.endsWith(".tar.build-seconds"))
+  .map((f) => ({ f, m: statSync(join(CACHE, f)).mtimeMs })).sort((a, b) => b.m - a.m)
+  .map(({ f }) => Number(readFileSync(join(CACHE, f), "utf8")))[0] ?? NaN;
+const cold = coldRec ? coldRec.total_seconds : baseSeconds + warm;
+const coldHow = coldRec ? `recorded cold build ${coldRec.at}` : "recorded base build + warm assembly";
+
+// Sizes
+const img = join(REPO, "out", readdirSync(join(REPO, "out")).find((f) => /^iotbox-.*-arm64\.img$/.test(f))!);
+const rawSize = statSync(img).size;
+const allocated = Number(spawnSync("du", ["--block-size=1", img], { encoding: "utf8" }).stdout.split("\t")[0]);
+const xzSize = existsSync(`${img}.xz`) ? statSync(`${img}.xz`).size : NaN;
+const parts = partitions(img);
+
+// Boot times
+const tmp = mkdtempSync("/tmp/iotbox-bench-image-");
+const fleet = await startFleet();
+const root = await fleet.pebbleRootPem();
+const login: number[] = [], selfSigned: number[] = [], issued: number[] = [];
+/** The HTTPS homepage answers at all (TLS handshake with the temporary certificate + HTTP 200). */
+const homepageAnswers = (port: number) => new Promise<boolean>((res) => {
+  const s = connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "iotbox" }, () => {
+    s.write("GET / HTTP/1.1\r\nHost: iotbox\r\nConnection: close\r\n\r\n");
+  });
+  let buf = "";
+  s.setTimeout(5000, () => { s.destroy(); res(false); });
+  s.on("data", (d) => (buf += d));
+  s.on("end", () => res(/^HTTP\/1\.1 200/.test(buf)));
+  s.on("error", () => res(false));
+});
+try {
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(join(tmp, "run-"));
+    const card = cardFrom(img, dir, 0);
+    writeBootFile(card, "iotbox.conf", `provisioning_url = ${fleet.provisioningUrl.replace("127.0.0.1", "10.0.2.2")}\n` +
+      `db_uuid = ${fleet.eligible.db_uuid}\nenterprise_code = ${fleet.eligible.enterprise_code}\n`);
+    writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
+    const ports = { https: await freePort(), http: await freePort() };
+    const m = boot({ card, forwards: [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }] });
+    try {
+      const since = () => (performance.now() - m.startedAt) / 1000;
+      const loginP = m.waitForSerial(/login:/, 300_000).then(() => since());
+      await waitUntil("HTTPS homepage", 300_000, async () => ((await homepageAnswers(ports.https)) ? true : null));
+      selfSigned.push(since());
+      const st = await waitUntil("certificate", 300_000, async () => {
+        const s = await httpJson(ports.http, "/api/status");
+        return s.cert?.code === null && s.cert?.url ? s : null;
+      });
+      const name = new URL(st.cert.url).hostname;
+      await waitUntil("HTTPS with the issued certificate", 120_000, async () =>
+        ((await httpsGet(ports.https, name, root, "/")).status === 200 ? true : null));
+      issued.push(since());
+      login.push(await loginP);
+    } finally {
+      await m.powerCut();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+} finally {
+  await fleet.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const rows: [string, string, string][] = [
+  ["cold build (base rootfs + image)", fmt(cold), coldHow],
+  ["warm rebuild (after a code change)", fmt(warm), args.includes("--no-build") ? "last recorded warm build" : "measured now; goal < 120 s"],
+  ["image, raw (extract_size)", mib(rawSize), `partitions: ${parts.map((p) => mib(p.sizeBytes)).join(" + ")}`],
+  ["image, raw used (allocated blocks)", mib(allocated), "sparse file"],
+  [".img.xz", mib(xzSize), "goal < 250 MiB"],
+  ["QEMU start → login prompt", fmt(median(login)), `median of ${login.length}`],
+  ["QEMU start → HTTPS homepage (temporary cert)", fmt(median(selfSigned)), `median of ${selfSigned.length}; goal < 60 s`],
+  ["QEMU start → HTTPS with Pebble certificate", fmt(median(issued)), `median of ${issued.length}`],
+  ["HTTPS homepage / login prompt", (median(selfSigned) / median(login)).toFixed(2), "ratio"],
+];
+const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+console.log(`\nimage benchmark (${new Date().toISOString()}; QEMU TCG, -M virt -cpu cortex-a72 -smp 2 -m 1024)`);
+for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+console.log(`runs: login ${login.map((x) => x.toFixed(1)).join(", ")}; https ${selfSigned.map((x) => x.toFixed(1)).join(", ")}; issued ${issued.map((x) => x.toFixed(1)).join(", ")}`);
