@@ -97,14 +97,6 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   };
   const terminals = createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
 
-  // Field diagnostics: probes at start, on network changes and periodically. Off with
-  // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
-  // (a lab, the tests on a developer's machine) where probing public resolvers makes no sense.
-  const diagnostics: Diagnostics | null = box.config.get().diag.enabled && process.env.IOTBOX_DIAGNOSTICS !== "off"
-    ? createDiagnostics({ logger, targets: () => diagTargets(box.config.get(), box.lan()?.ipv4 ?? null, lifecycle.url()) })
-    : null;
-  const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
-
   // The host itself (host name, NetworkManager: Wi-Fi, the set-up access point) is managed only
   // on the appliance, whose unit sets IOTBOX_MANAGE_HOST=1: never on a developer's machine or in CI.
   const manageHost = process.env.IOTBOX_MANAGE_HOST === "1";
@@ -122,6 +114,16 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
       void network.ensureWifi(wifi.ssid, wifi.password).then((r) => { if (!r.ok) logger.warn("wi-fi from the configuration not applied", { error: r.error }); });
     }
   }
+  // Field diagnostics: probes at start, on network changes and periodically. Off with
+  // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
+  // (a lab, the tests on a developer's machine) where probing public resolvers makes no sense.
+  const diagnostics: Diagnostics | null = box.config.get().diag.enabled && process.env.IOTBOX_DIAGNOSTICS !== "off"
+    ? createDiagnostics({ logger, targets: () => diagTargets(box.config.get(), box.lan()?.ipv4 ?? null, lifecycle.url()),
+        // While the box serves its own access point, wlan0 is not an uplink.
+        hostIO: { ignoreInterfaces: () => (network?.state().mode === "ap" ? ["wlan0"] : []) } })
+    : null;
+  const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
+
   const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
   const wifiApp = new Hono();
   if (network) {
@@ -140,7 +142,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     mounts: [
       { path: "/api/pos", app: terminals.posApi, admin: false },        // bearer token from pairing, CORS for the POS origins
       { path: "/api/terminals", app: terminals.adminApi, admin: true },  // admin session + CSRF header
-      ...(network ? [{ path: "/wifi", app: wifiApp, admin: false }] : []),  // the set-up page checks the admin itself (open before a password exists)
+      ...(network ? [{ path: "/wifi", app: wifiApp, admin: false }, { path: "/", app: captiveProbes(() => network?.state().mode === "ap"), admin: false }] : []),  // the set-up page checks the admin itself (open before a password exists)
     ],
   });
   servers = startServers({
@@ -194,6 +196,14 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** On the access point, phones' connectivity checks are sent to the Wi-Fi set-up page (their DNS answers point here). */
+function captiveProbes(apMode: () => boolean): Hono {
+  const app = new Hono();
+  for (const p of ["/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html", "/connecttest.txt", "/ncsi.txt", "/canonical.html", "/success.txt"])
+    app.get(p, (c) => (apMode() ? c.redirect("/wifi", 302) : c.notFound()));
+  return app;
 }
 
 /** The diagnosis targets from the configuration and what the box knows of its own name. */
