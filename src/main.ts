@@ -180,6 +180,9 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   }, 5000);
 
   void lifecycle.check("start");
+  // Start-up leaves garbage (module evaluation, the first check): collect it once things settle,
+  // so the idle footprint is what the box really holds.
+  setTimeout(() => Bun.gc(true), 1500).unref();
   void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
 
   const shutdown = async (sig: string) => {
