@@ -14,6 +14,7 @@ import { connect } from "node:tls";
 import { join, resolve } from "node:path";
 import { startFleet, freePort } from "../testkit";
 import { boot, cardFrom, partitions, writeBootFile } from "../scripts/image/qemu";
+import { GUEST_HOST_ALIAS } from "../scripts/image/qemu";
 import { httpJson, httpsGet, waitUntil } from "../scripts/image/box";
 
 const REPO = resolve(import.meta.dir, "..");
@@ -55,7 +56,7 @@ const parts = partitions(img);
 
 // Boot times
 const tmp = mkdtempSync("/tmp/iotbox-bench-image-");
-const fleet = await startFleet();
+const fleet = await startFleet({ extraIpSans: [GUEST_HOST_ALIAS] });
 const root = await fleet.pebbleRootPem();
 const login: number[] = [], selfSigned: number[] = [], issued: number[] = [];
 /** The HTTPS homepage answers at all (TLS handshake with the temporary certificate + HTTP 200). */
@@ -73,11 +74,12 @@ try {
   for (let i = 0; i < runs; i++) {
     const dir = mkdtempSync(join(tmp, "run-"));
     const card = cardFrom(img, dir, 0);
-    writeBootFile(card, "iotbox.conf", `provisioning_url = ${fleet.provisioningUrl.replace("127.0.0.1", "10.0.2.2")}\n` +
+    writeBootFile(card, "iotbox.conf", `server_url = https://odoo.test\nprovisioning_url = ${fleet.provisioningUrl.replace("127.0.0.1", GUEST_HOST_ALIAS)}\n` +
       `db_uuid = ${fleet.eligible.db_uuid}\nenterprise_code = ${fleet.eligible.enterprise_code}\n`);
     writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
     const ports = { https: await freePort(), http: await freePort() };
-    const m = boot({ card, forwards: [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }] });
+    const m = boot({ card, forwards: [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }],
+      hostServices: [{ port: Number(new URL(fleet.provisioningUrl).port) }] });
     try {
       const since = () => (performance.now() - m.startedAt) / 1000;
       const loginP = m.waitForSerial(/login:/, 300_000).then(() => since());

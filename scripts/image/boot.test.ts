@@ -3,7 +3,7 @@
 // before every boot. The card carries what a technician's Raspberry Pi Imager would write
 // (firstrun.sh + cmdline.txt arguments: hostname, SSH key, Wi-Fi, time zone) and an iotbox.conf
 // pointing at the certificate service of a test fleet (provisioner + Pebble + DNS double) on the
-// host, reached from the guest as 10.0.2.2; the fleet's CA arrives as iotbox-ca.pem.
+// host, reached from the guest as 10.0.2.100 (QEMU guestfwd; the VM reaches nothing else); the fleet's CA arrives as iotbox-ca.pem.
 // Run by scripts/test-image.sh after the image is built. IOTBOX_IMAGE picks the image file.
 import { afterAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { join, resolve } from "node:path";
 import { startFleet, freePort, type Fleet } from "../../testkit";
 import { boot, cardFrom, extractPartition, listBootFiles, readBootFile, writeBootFile, type Machine } from "./qemu";
+import { GUEST_HOST_ALIAS } from "./qemu";
 import { httpJson, httpsGet, IMAGER_CMDLINE, imagerFirstrun, ssh, waitUntil } from "./box";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -34,7 +35,7 @@ const log = (msg: string) => console.log(`[image test ${new Date().toISOString()
 
 test("the image boots, applies Imager's customisation, gets its certificate, survives reboot and power cut", async () => {
   const image = latestImage();
-  fleet = await startFleet();
+  fleet = await startFleet({ extraIpSans: [GUEST_HOST_ALIAS] });
   const ports = { https: await freePort(), http: await freePort(), ssh: await freePort() };
   const forwards = [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }, { host: ports.ssh, guest: 22 }];
   const key = join(tmp, "id_ed25519");
@@ -51,16 +52,17 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   const cmdline = readBootFile(card, "cmdline.txt").toString().trim();
   expect(cmdline).toContain("root=LABEL=IOTBOX-ROOT");
   writeBootFile(card, "cmdline.txt", `${cmdline}${IMAGER_CMDLINE}\n`);
-  const provisioningUrl = fleet.provisioningUrl.replace("127.0.0.1", "10.0.2.2");
+  const provisioningUrl = fleet.provisioningUrl.replace("127.0.0.1", GUEST_HOST_ALIAS);
+  const hostServices = [{ port: Number(new URL(fleet.provisioningUrl).port) }];
   writeBootFile(card, "iotbox.conf", [
-    "# written by the image test", `provisioning_url = ${provisioningUrl}`,
+    "# written by the image test", "server_url = https://odoo.test", `provisioning_url = ${provisioningUrl}`,
     `db_uuid = ${fleet.eligible.db_uuid}`, `enterprise_code = ${fleet.eligible.enterprise_code}`, "",
   ].join("\n"));
   writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
 
   // Boot 1: Imager's customisation runs (systemd.run), then the box reboots by itself
   log("boot 1: Imager customisation");
-  machine = boot({ card, forwards });
+  machine = boot({ card, forwards, hostServices });
   const code1 = await Promise.race([machine.exited, Bun.sleep(300_000).then(() => "timeout")]);
   const serial1 = machine.serial();
   expect(code1, `boot 1 did not end by itself; serial:\n${serial1.slice(-3000)}`).toBe(0);
@@ -74,7 +76,7 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
 
   // Boot 2: the box proper
   log("boot 2: first normal boot");
-  machine = boot({ card, forwards });
+  machine = boot({ card, forwards, hostServices });
   await machine.waitForSerial(/shop-box login:/, 240_000);
   log(`login prompt after ${((performance.now() - machine.startedAt) / 1000).toFixed(1)} s`);
   const status = await waitUntil("a certificate (cert.code null, cert.url set)", 240_000, async () => {
@@ -119,7 +121,7 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   log("boot 3: after a reboot");
   await box.run("systemctl reboot");
   expect(await Promise.race([machine.exited, Bun.sleep(180_000).then(() => "timeout")])).toBe(0);
-  machine = boot({ card, forwards });
+  machine = boot({ card, forwards, hostServices });
   await machine.waitForSerial(/shop-box login:/, 240_000);
   const again = await waitUntil("HTTPS with the same certificate after reboot", 180_000, async () => {
     const r = await httpsGet(ports.https, boxName, pebbleRoot, "/");
@@ -134,7 +136,7 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   log("boot 4: after a power cut");
   await box.run("logger 'image test: power cut now'");
   await machine.powerCut();
-  machine = boot({ card, forwards });
+  machine = boot({ card, forwards, hostServices });
   await machine.waitForSerial(/shop-box login:/, 240_000);
   const afterCut = await waitUntil("HTTPS after the power cut", 180_000, async () => {
     const r = await httpsGet(ports.https, boxName, pebbleRoot, "/");

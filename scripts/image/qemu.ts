@@ -59,6 +59,13 @@ export function cardFrom(image: string, dir: string, growMiB = 0): string {
 }
 
 export interface Forward { host: number; guest: number }
+/**
+ * The address at which the guest reaches the host services given as `hostServices`. Not 10.0.2.2
+ * (QEMU's own host alias): with restrict=on that one is closed, and a guestfwd rule may not use it.
+ */
+export const GUEST_HOST_ALIAS = "10.0.2.100";
+/** A service on the host's loopback that the guest reaches as GUEST_HOST_ALIAS:port (same port). */
+export interface GuestForward { port: number }
 export interface Machine {
   serial(): string;
   waitForSerial(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
@@ -71,6 +78,8 @@ export interface Machine {
 export interface BootOptions {
   card: string;
   forwards: Forward[];
+  /** Host loopback ports the guest may reach as GUEST_HOST_ALIAS:<port>; nothing else leaves the VM. */
+  hostServices?: GuestForward[];
   memoryMiB?: number;
   smp?: number;
   /** Extra kernel arguments after cmdline.txt's (the console of the virt machine is ttyAMA0). */
@@ -89,13 +98,20 @@ export function boot(o: BootOptions): Machine {
   writeFileSync(initrd, readBootFile(o.card, initrdName));
   const cmdline = readBootFile(o.card, "cmdline.txt").toString().split("\n")[0]!.trim();
   const append = `${cmdline} ${o.extraArgs ?? "console=ttyAMA0"}`;
-  const hostfwd = o.forwards.map((f) => `hostfwd=tcp:127.0.0.1:${f.host}-:${f.guest}`).join(",");
+  // restrict=on: the guest reaches nothing outside (no DNS, NTP or Internet through the host),
+  // only the forwarded ports; each guest connection to GUEST_HOST_ALIAS:<port> runs socat to
+  // 127.0.0.1:<port>.
+  const fwd = [
+    "restrict=on",
+    ...o.forwards.map((f) => `hostfwd=tcp:127.0.0.1:${f.host}-:${f.guest}`),
+    ...(o.hostServices ?? []).map((s) => `guestfwd=tcp:${GUEST_HOST_ALIAS}:${s.port}-cmd:socat - TCP:127.0.0.1:${s.port}`),
+  ].join(",");
   const args = [
     "-M", "virt", "-cpu", "cortex-a72", "-smp", String(o.smp ?? 2), "-m", String(o.memoryMiB ?? 1024),
     "-accel", "tcg,thread=multi", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
     "-kernel", kernel, "-initrd", initrd, "-append", append,
     "-drive", `file=${o.card},if=none,format=raw,id=card`, "-device", "virtio-blk-pci,drive=card",
-    "-netdev", `user,id=n0${hostfwd ? `,${hostfwd}` : ""}`, "-device", "virtio-net-pci,netdev=n0",
+    "-netdev", `user,id=n0,${fwd}`, "-device", "virtio-net-pci,netdev=n0",
     "-device", "virtio-rng-pci",
   ];
   const startedAt = performance.now();
