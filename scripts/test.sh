@@ -21,6 +21,9 @@ run_stage() { # name, bun test args...
   rm -f "$log"
 }
 
+echo "=== stage: typecheck (tsc --noEmit, strict)"
+if tsc --noEmit -p .; then pass=$((pass + 1)); else fail=$((fail + 1)); rc=1; fi
+
 run_stage "runtime, service, diagnostics, terminals" ./src ./test ./provisioner
 # image stage: see scripts/test-image.sh (added by the image work)
 if [ -f scripts/test-image.sh ]; then
