@@ -56,9 +56,12 @@ mkdir -p "$root/var/lib/dbus" && ln -sfn /etc/machine-id "$root/var/lib/dbus/mac
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 # no password anywhere: root locked, no other login account
 sed -i -E 's/^root:[^:]*:/root:*:/' "$root/etc/shadow"
-# units the appliance does not need (apt never runs on the box; no interactive first-boot prompts)
+# units the appliance does not need (apt never runs on the box; no interactive first-boot prompts;
+# no debug/tracing/hugepage/fuse/configfs mounts: each costs boot time under emulation and on a Pi)
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
-  systemd-firstboot.service systemd-machine-id-commit.service; do
+  systemd-firstboot.service systemd-machine-id-commit.service modprobe@.service \
+  dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
+  sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-pstore.service; do
   ln -sfn /dev/null "$root/etc/systemd/system/$u"
 done
 # the boot partition's contents
