@@ -31,7 +31,8 @@ import { createNetworkSupervisor, createSetupApp, realNmcli, type NetworkSupervi
 import { csrfGuard } from "./web/auth";
 import { Hono } from "hono";
 import { splitCerts } from "./cert/x509";
-import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { writeFileAtomic } from "./fs/atomic";
 import { join } from "node:path";
 
 const USAGE = `usage: iotbox <command> [options]
@@ -103,11 +104,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   let network: NetworkSupervisor | null = null;
   if (manageHost) {
     const cfg = box.config.get();
-    if (cfg.hostname && cfg.hostname !== hostname()) {
-      const r = Bun.spawnSync(["hostnamectl", "set-hostname", cfg.hostname], { stdout: "ignore", stderr: "pipe" });
-      if (r.exitCode === 0) logger.info("host name set", { hostname: cfg.hostname });
-      else logger.warn("could not set the host name", { hostname: cfg.hostname, error: r.stderr.toString().trim() });
-    }
+    if (cfg.hostname && cfg.hostname !== hostname()) applyHostname(cfg.hostname, logger);
     network = createNetworkSupervisor({ nm: realNmcli(), logger, boxId: cfg.boxId });
     if (cfg.wifi) {
       const wifi = cfg.wifi;
@@ -176,7 +173,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   let lastIp = box.lan()?.ipv4 ?? null;
   const ipWatch = setInterval(() => {
     const ip = box.lan()?.ipv4 ?? null;
-    if (ip !== lastIp) { logger.info("lan address changed", { from: lastIp, to: ip }); lastIp = ip; void lifecycle.check("ip-change"); }
+    if (ip !== lastIp) { logger.info("lan address changed", { from: lastIp, to: ip }); lastIp = ip; if (ip) void lifecycle.check("ip-change"); }
   }, 5000);
 
   void lifecycle.check("start");
@@ -199,6 +196,22 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/**
+ * The root filesystem is read-only: /etc/hostname is a link into the data partition, so the name
+ * is written there (atomically) and set for the running system with `hostnamectl --transient`.
+ */
+function applyHostname(name: string, logger: Logger) {
+  try {
+    const target = process.env.IOTBOX_HOSTNAME_FILE ?? realpathSync("/etc/hostname");
+    writeFileAtomic(target, `${name}\n`, 0o644);
+    const r = Bun.spawnSync(["hostnamectl", "--transient", "set-hostname", name], { stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
+    logger.info("host name set", { hostname: name });
+  } catch (e) {
+    logger.warn("could not set the host name", { hostname: name, error: (e as Error).message });
+  }
 }
 
 /** On the access point, phones' connectivity checks are sent to the Wi-Fi set-up page (their DNS answers point here). */

@@ -92,8 +92,11 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     }
     if (!cfg.serverUrl) return finish({ name: "ERR_IOT_HTTPS_CHECK_NO_SERVER" }, null);
 
-    // A changed IP is re-reported even with a valid certificate: the service moves the DNS name.
-    const reason = fetchReason(cur.kind === "ok" ? { ...cur.gen.info } : cur.kind, now()) ?? (trigger === "ip-change" && cfg.subjectCn ? "ip-changed" : null);
+    // An address the service has not heard is reported even with a valid certificate: the service
+    // moves the DNS name. No address yet (DHCP pending) or the same one as before asks nothing.
+    const ipNow = d.lanIp();
+    const reason = fetchReason(cur.kind === "ok" ? { ...cur.gen.info } : cur.kind, now())
+      ?? (cfg.subjectCn && ipNow && ipNow !== cfg.reportedIp ? "ip-changed" : null);
     publish({ lastFetchReason: reason });
     if (!reason) return finish(readError, null);
     if (!cfg.dbUuid || !cfg.enterpriseCode) return finish({ name: "ERR_IOT_HTTPS_LOAD_NO_CREDENTIAL" }, null);
@@ -132,7 +135,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (cur.kind === "unreadable") d.store.quarantineCurrent(now());
     d.store.writeCurrent(usedKey, r.x509Pem);
     d.store.clearPendingKey();
-    d.config.update((c) => { c.subjectCn = r.subjectCn; if (r.csrNames) c.csrNames = r.csrNames; });
+    d.config.update((c) => { c.subjectCn = r.subjectCn; c.reportedIp = ip; if (r.csrNames) c.csrNames = r.csrNames; });
     const stored = d.store.readCurrent();
     if (stored.kind !== "ok") return finish({ name: "ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION", detail: "the certificate just written could not be read back" }, null);
     serve(stored.gen, "real");

@@ -19,6 +19,8 @@ export interface BoxConfig {
   subjectCn: string | null;
   /** The names the service wants in the box's CSR (its reply's `csr_names`). */
   csrNames: string[] | null;
+  /** The LAN IPv4 the service last heard from us (it points the box's DNS name there). */
+  reportedIp: string | null;
   /** The import of <boot>/iotbox.conf: when, what was wrong with it, and the hash of the file as left. */
   bootImport: { appliedAt: string; problems: string[]; fileHash: string } | null;
   /** Signs session cookies; made on first start, never shown. */
@@ -32,7 +34,7 @@ export function defaultConfig(boxId: string, sessionSecret: string): BoxConfig {
     boxId, serverUrl: null, dbUuid: null, enterpriseCode: null,
     provisioningUrl: DEFAULT_PROVISIONING_URL, adminPasswordHash: null, hostname: null, wifi: null,
     logLevel: "info", diag: { enabled: true, publicResolvers: null, connectivityUrl: null, canaryName: null },
-    subjectCn: null, csrNames: null, bootImport: null, sessionSecret,
+    subjectCn: null, csrNames: null, reportedIp: null, bootImport: null, sessionSecret,
   };
 }
 

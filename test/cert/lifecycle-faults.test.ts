@@ -123,6 +123,33 @@ describe("a box with a certificate due for renewal", () => {
   });
 });
 
+describe("the address follows DHCP", () => {
+  test("a new address is reported once; no address, or the same one, asks nothing", async () => {
+    const box = makeBoxDir();
+    try {
+      svc.fault = "ok";
+      let ip: string | null = "192.168.1.10";
+      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem], ip: () => ip });
+      await w.lifecycle.check("start");
+      svc.requests.length = 0;
+      ip = null;                                   // link down, DHCP pending
+      await w.lifecycle.check("ip-change");
+      ip = "192.168.1.10";                          // the same lease back
+      await w.lifecycle.check("ip-change");
+      expect(svc.requests.length).toBe(0);
+      ip = "192.168.1.23";                          // a new lease
+      const s = await w.lifecycle.check("ip-change");
+      expect(s.error).toBeNull();
+      expect(s.lastFetchReason).toBe("ip-changed");
+      expect(svc.requests.map((r) => r.ip)).toEqual(["192.168.1.23"]);
+      expect(w.lifecycle.url()).toBe("https://192-168-1-23.d73e7513.iot.test");
+      await w.lifecycle.check("homepage");
+      expect(svc.requests.length).toBe(1);
+      w.lifecycle.stop();
+    } finally { box.cleanup(); }
+  });
+});
+
 describe("an unreadable certificate file", () => {
   test("is reported, kept aside, and replaced by a fresh certificate", async () => {
     const box = makeBoxDir();

@@ -16,7 +16,7 @@ export function makeBoxDir() {
   return { root, dataDir, certDir: join(dataDir, "cert"), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export function wireLifecycle(dataDir: string, cfg: Partial<BoxConfig>, o: { ca?: string[]; timeoutMs?: number; now?: () => Date; ip?: string | null; onServe?: LifecycleDeps["onServe"] } = {}) {
+export function wireLifecycle(dataDir: string, cfg: Partial<BoxConfig>, o: { ca?: string[]; timeoutMs?: number; now?: () => Date; ip?: string | null | (() => string | null); onServe?: LifecycleDeps["onServe"] } = {}) {
   const config = openConfigStore(join(dataDir, "config.json"));
   config.update((c) => Object.assign(c, cfg));
   const store = createCertificateStore(join(dataDir, "cert"));
@@ -24,7 +24,7 @@ export function wireLifecycle(dataDir: string, cfg: Partial<BoxConfig>, o: { ca?
   const lifecycle = createCertificateLifecycle({
     store, config, logger: silentLogger(), now: o.now,
     request: (r) => requestCertificate(r, { ca: o.ca, timeoutMs: o.timeoutMs ?? 3000 }, o.now),
-    lanIp: () => (o.ip === undefined ? "192.168.1.10" : o.ip),
+    lanIp: () => (o.ip === undefined ? "192.168.1.10" : typeof o.ip === "function" ? o.ip() : o.ip),
     onServe: o.onServe ?? ((g) => served.push(g.info.fingerprint256)),
   });
   return { config, store, lifecycle, served };
