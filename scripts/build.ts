@@ -9,9 +9,9 @@ const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=
 const version = process.env.IOTBOX_VERSION ?? `${pkg.version}${sha ? `+g${sha}${dirty ? ".dirty" : ""}` : ""}`;
 
 const targets = [
-  { name: "iotbox-linux-x64", entry: "src/main.ts", target: "bun-linux-x64" },
-  { name: "iotbox-linux-arm64", entry: "src/main.ts", target: "bun-linux-arm64" },
-  { name: "iotbox-provisioner-linux-x64", entry: "provisioner/src/main.ts", target: "bun-linux-x64" },
+  { name: "iotbox-linux-x64", entry: "src/main.ts", target: "bun-linux-x64", bytecode: true },
+  { name: "iotbox-linux-arm64", entry: "src/main.ts", target: "bun-linux-arm64", bytecode: true },
+  { name: "iotbox-provisioner-linux-x64", entry: "provisioner/src/main.ts", target: "bun-linux-x64", bytecode: false },
 ];
 const onlyArg = process.argv.indexOf("--only");
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(",")) : null;
@@ -21,7 +21,9 @@ for (const t of targets) {
   if (only && !only.has(t.name)) continue;
   if (!existsSync(t.entry)) { console.log(`skip ${t.name}: ${t.entry} does not exist yet`); continue; }
   const started = performance.now();
-  const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--sourcemap",
+  // --bytecode (the box): the JavaScript is compiled to JSC bytecode at build time, so the box does
+  // not parse the bundle at every start (about 2x faster to HTTPS, which matters on a Pi).
+  const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--sourcemap", ...(t.bytecode ? ["--bytecode"] : []),
     `--target=${t.target}`, `--define`, `IOTBOX_VERSION=${JSON.stringify(version)}`,
     t.entry, "--outfile", `dist/${t.name}`], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) { console.error(`build ${t.name} failed`); process.exit(1); }
