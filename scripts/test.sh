@@ -7,11 +7,11 @@ bash scripts/setup-host.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 pass=0; fail=0; rc=0
-run_stage() { # name, bun test args...
+run_stage() { # name, command... (a command that runs `bun test` and prints its counts)
   local name=$1; shift
   echo "=== stage: $name"
   local log; log=$(mktemp)
-  bun test --timeout 120000 "$@" 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   local st=${PIPESTATUS[0]}
   local p f
   p=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
@@ -24,12 +24,9 @@ run_stage() { # name, bun test args...
 echo "=== stage: typecheck (tsc --noEmit, strict)"
 if tsc --noEmit -p .; then pass=$((pass + 1)); else fail=$((fail + 1)); rc=1; fi
 
-run_stage "runtime, service, diagnostics, terminals" ./src ./test ./provisioner
-# image stage: see scripts/test-image.sh (added by the image work)
-if [ -f scripts/test-image.sh ]; then
-  echo "=== stage: image"
-  if bash scripts/test-image.sh; then pass=$((pass + 1)); else fail=$((fail + 1)); rc=1; fi
-fi
+run_stage "runtime, service, diagnostics, terminals" bun test --timeout 120000 ./src ./test ./provisioner
+# The SD-card image: built (base root filesystem cached in /var/cache/iotbox-image), then booted in QEMU.
+run_stage "image" bash scripts/test-image.sh
 
 echo "tests: $pass passed, $fail failed"
 exit $rc
