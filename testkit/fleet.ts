@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { createTestCA } from "./ca";
 import { startDnsimpleDouble, type DnsimpleDouble } from "./dnsimple-double";
 import { startPebble, type Pebble } from "./pebble";
-import { freePort, waitFor } from "./ports";
+import { freePort, terminate, waitFor } from "./ports";
 
 const REPO = resolve(import.meta.dir, "..");
 
@@ -101,10 +101,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       const stop = async () => {
         if (stopped) return;
         stopped = true;
-        proc.kill("SIGTERM");
-        const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
-        await proc.exited;
-        clearTimeout(t);
+        await terminate(proc);
       };
       cleanups.push(stop);
       const host = bindHost === "0.0.0.0" ? "127.0.0.1" : bindHost;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestCA, type TestCA } from "./ca";
-import { freePort, waitFor } from "./ports";
+import { freePort, terminate, waitFor } from "./ports";
 
 export interface Pebble {
   directoryUrl: string;
@@ -77,10 +77,7 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
-    await proc.exited;
-    clearTimeout(t);
+    await terminate(proc);
     rmSync(dir, { recursive: true, force: true });
     if (ownCa) ca.cleanup();
   };

@@ -28,3 +28,11 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
   }
   throw new Error(`${describe}: not ready after ${timeoutMs} ms${last ? ` (${String(last)})` : ""}`);
 }
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function terminate(proc: { kill(sig?: string | number): void; exited: Promise<unknown> }, graceMs = 3000): Promise<void> {
+  proc.kill("SIGTERM");
+  const t = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+  await proc.exited;
+  clearTimeout(t);
+}
