@@ -79,9 +79,8 @@ describe("status and homepage", () => {
     try {
       w.config.update((c) => Object.assign(c, { serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234", provisioningUrl: `https://127.0.0.1:${port}` }));
       const app = makeApp();
-      const started = performance.now();
       const html = await (await app.request("/")).text();
-      expect(performance.now() - started).toBeLessThan(1000);
+      // The page came back while the check is still out (the service never answers): it did not wait.
       expect(html).toContain("Checking the certificate");
       expect(html).toContain("fetch('/api/status'");
       expect(w.lifecycle.state().checking).toBe(true);
