@@ -79,7 +79,9 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     lanIp: () => box.lan()?.ipv4 ?? null,
     onServe: (gen) => { if (servers) void servers.swap(gen); else initial = gen; },
   });
+  const tCert = performance.now();
   await lifecycle.serveBest();
+  const certMs = Math.round(performance.now() - tCert);
 
   const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
 
@@ -146,7 +148,10 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     httpPort: opts.httpPort, httpsPort: opts.httpsPort, hostname: opts.listen, logger, tls: initial!,
     fetch: (req, server) => { serverRef = server as unknown as typeof serverRef; return app.fetch(req, { server }); },
   });
-  logger.info("listening", { http: servers.httpPort, https: servers.httpsPort, version: VERSION, startMs: Math.round(performance.now() - started) });
+  logger.info("listening", { http: servers.httpPort, https: servers.httpsPort, version: VERSION, startMs: Math.round(performance.now() - started),
+    // where a slow start goes: process start → serve() (runtime + module load), the certificate
+    // to serve (a first start makes a key and a temporary certificate)
+    loadMs: Math.round(started), certMs });
 
   const notifier = systemdNotifier(process.env, logger);
   notifier.ready();

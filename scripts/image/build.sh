@@ -61,8 +61,19 @@ sed -i -E 's/^root:[^:]*:/root:*:/' "$root/etc/shadow"
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
   systemd-firstboot.service systemd-machine-id-commit.service modprobe@.service \
   dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
-  sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-pstore.service; do
+  sys-fs-fuse-connections.mount sys-kernel-config.mount systemd-pstore.service \
+  systemd-update-utmp.service systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
+  dpkg-db-backup.timer systemd-pcrphase.service systemd-pcrphase-sysinit.service systemd-repart.service; do
   ln -sfn /dev/null "$root/etc/systemd/system/$u"
+done
+# generators for what the box does not have (encrypted/verity/integrity volumes, GPT partition
+# discovery, hibernation, SysV init scripts, rc.local, offline updates): each runs at every
+# boot before any unit starts. Kept: fstab, getty, debug and run (Imager's systemd.run=).
+mkdir -p "$root/etc/systemd/system-generators"
+for g in systemd-cryptsetup-generator systemd-veritysetup-generator systemd-integritysetup-generator \
+  systemd-gpt-auto-generator systemd-hibernate-resume-generator systemd-sysv-generator \
+  systemd-rc-local-generator systemd-system-update-generator; do
+  ln -sfn /dev/null "$root/etc/systemd/system-generators/$g"
 done
 # the boot partition's contents
 mv "$root/boot/firmware" "$boot"

@@ -118,7 +118,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (!out.ok) {
       if (out.retryAfterMs) retryAfterUntil = now().getTime() + out.retryAfterMs;
       d.logger.warn("certificate request failed", { code: codeString(out.error), detail: out.error.detail });
-      return finish(withReadError(readError, out.error), out.retryAfterMs ?? null);
+      return finish(withReadError(readError, out.error), out.retryAfterMs ?? null, false, out.unreached);
     }
     const r = out.result;
     const usedKey = r.privateKeyPem ?? keyPem;
@@ -149,11 +149,11 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     return readError ? { ...readError, detail: `${readError.detail}; the request for a new one failed: ${codeString(e)}${e.detail ? ` (${e.detail})` : ""}` } : e;
   }
 
-  function finish(error: CertError | null, retryAfterMs: number | null, skipped = false): CertState {
+  function finish(error: CertError | null, retryAfterMs: number | null, skipped = false, unreached = false): CertState {
     if (!skipped) failures = error ? failures + 1 : 0;
     const held = state.real;
     const retryLeft = Math.max(retryAfterMs ?? 0, retryAfterUntil - now().getTime());
-    const delay = nextCheckDelay({ now: now(), held: held ? { ...held } : null, lastFailed: !!error, consecutiveFailures: Math.max(1, failures), retryAfterMs: retryLeft > 0 ? retryLeft : undefined });
+    const delay = nextCheckDelay({ now: now(), held: held ? { ...held } : null, lastFailed: !!error, consecutiveFailures: Math.max(1, failures), retryAfterMs: retryLeft > 0 ? retryLeft : undefined, unreached });
     schedule(delay);
     publish({ error, checking: false, lastCheckAt: now().toISOString() });
     return state;

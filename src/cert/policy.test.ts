@@ -30,6 +30,10 @@ test("checks back off on failure, honour Retry-After, and wake up for renewal", 
   expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 3 })).toBe(240_000);
   expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 30 })).toBe(3600_000);
   expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 1, retryAfterMs: 7200_000 })).toBe(7200_000);
+  // a failure that never reached the service (network still coming up): 10 s, 20 s, ... up to 1 h
+  expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 1, unreached: true })).toBe(10_000);
+  expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 3, unreached: true })).toBe(40_000);
+  expect(nextCheckDelay({ now: t0, held: null, lastFailed: true, consecutiveFailures: 30, unreached: true })).toBe(3600_000);
   expect(nextCheckDelay({ now: new Date(t0.getTime() + 59.5 * DAY), held: cert(90), lastFailed: false, consecutiveFailures: 0 })).toBe(DAY / 2);
   expect(nextCheckDelay({ now: t0, held: cert(90), lastFailed: false, consecutiveFailures: 0 })).toBe(DAY);
 });

@@ -37,13 +37,18 @@ export interface ScheduleInput {
   lastFailed: boolean;
   consecutiveFailures: number;
   retryAfterMs?: number;                  // from a 503's Retry-After
+  /** The last failure never reached the service (no route, refused, name not found): the backoff
+   *  starts at 10 s instead of 60 s, so a box whose network comes up after it started gets its
+   *  certificate soon, at no cost to the service. */
+  unreached?: boolean;
 }
 
 /** How long to wait before the next check: daily when healthy, sooner near renewal, backoff on failure. */
 export function nextCheckDelay(i: ScheduleInput): number {
   const daily = DAY;
   if (i.lastFailed) {
-    const backoff = Math.min(60_000 * 2 ** Math.max(0, i.consecutiveFailures - 1), 60 * 60_000);
+    const base = i.unreached ? 10_000 : 60_000;
+    const backoff = Math.min(base * 2 ** Math.max(0, i.consecutiveFailures - 1), 60 * 60_000);
     return Math.max(backoff, i.retryAfterMs ?? 0);
   }
   if (i.held && !i.held.temporary) {

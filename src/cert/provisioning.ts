@@ -21,7 +21,11 @@ export interface ProvisioningRequest {
 export interface ProvisioningResult { subjectCn: string; x509Pem: string; privateKeyPem?: string; csrNames?: string[] }
 export type ProvisioningOutcome =
   | { ok: true; result: ProvisioningResult }
-  | { ok: false; error: CertError; retryAfterMs?: number };
+  | { ok: false; error: CertError; retryAfterMs?: number;
+      /** The request failed before any reply and not by a timeout (no route, refused, name not
+       *  found): the service did no work, so the box may retry soon (the network is often just
+       *  coming up). */
+      unreached?: boolean };
 
 export interface ClientOptions {
   timeoutMs?: number;         // the service may run an ACME order while we wait (reference: 95 s)
@@ -68,7 +72,7 @@ export async function requestCertificate(req: ProvisioningRequest, opts: ClientO
   if (req.boxId) params.box_id = req.boxId;
   const body = JSON.stringify({ jsonrpc: "2.0", method: "call", params });
   const doFetch = opts.fetchImpl ?? fetch;
-  let res: Response;
+  let res: Response | null = null;
   let text: string;
   try {
     res = await doFetch(url, {
@@ -89,7 +93,9 @@ export async function requestCertificate(req: ProvisioningRequest, opts: ClientO
     }
     text = await readCapped(res);
   } catch (e) {
-    return { ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION", detail: describeFetchError(e) } };
+    const detail = describeFetchError(e);
+    const timedOut = (e as { name?: string })?.name === "TimeoutError" || (e as { name?: string })?.name === "AbortError";
+    return { ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION", detail }, ...(res === null && !timedOut ? { unreached: true } : {}) };
   }
   const noResult = (detail: string): ProvisioningOutcome => ({ ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail } });
   let json: unknown;

@@ -96,6 +96,10 @@ describe("a box with a certificate due for renewal", () => {
         const shown = s.error ? (s.error.status ? `${s.error.name} ${s.error.status}` : s.error.name) : null;
         expect(shown).toBe(code);
         if (detail) expect(s.error?.detail ?? "").toMatch(detail);
+        // a request that never reached the service is retried after 10 s, a timeout after 60 s
+        const retryIn = Date.parse(s.nextCheckAt!) - later().getTime();
+        if (fault === "refuse") { expect(retryIn).toBeGreaterThan(5_000); expect(retryIn).toBeLessThanOrEqual(10_000); }
+        else expect(retryIn).toBeGreaterThan(50_000);
         expect(s.lastFetchReason).toBe("renew");
         const kept = w.store.readCurrent();
         expect(kept.kind).toBe("ok");
