@@ -99,6 +99,13 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
       ?? (cfg.subjectCn && ipNow && ipNow !== cfg.reportedIp ? "ip-changed" : null);
     publish({ lastFetchReason: reason });
     if (!reason) return finish(readError, null);
+    // Without a real certificate and without an address yet (the runtime starts while DHCP is
+    // still going on), asking now would get a certificate the box must replace seconds later,
+    // when it reports its address: wait. The address watcher checks again when one appears.
+    if (cur.kind !== "ok" && !ipNow && cfg.dbUuid && cfg.enterpriseCode) {
+      d.logger.info("certificate request waits for a network address", { trigger });
+      return finish(readError, null, true);
+    }
     if (!cfg.dbUuid || !cfg.enterpriseCode) return finish({ name: "ERR_IOT_HTTPS_LOAD_NO_CREDENTIAL" }, null);
 
     const t = now().getTime();

@@ -154,6 +154,30 @@ describe("the address follows DHCP", () => {
   });
 });
 
+describe("the first certificate waits for an address", () => {
+  test("no address yet: nothing is asked and no error shown; the address's arrival fetches it, once", async () => {
+    const box = makeBoxDir();
+    try {
+      svc.fault = "ok";
+      svc.requests.length = 0;
+      let ip: string | null = null;
+      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem], ip: () => ip });
+      const waiting = await w.lifecycle.check("start");
+      expect(svc.requests.length).toBe(0);
+      expect(waiting.error).toBeNull();
+      expect(waiting.serving).toBe("temporary");
+      ip = "192.168.1.10";                          // DHCP answers
+      const got = await w.lifecycle.check("ip-change");
+      expect(got.error).toBeNull();
+      expect(got.serving).toBe("real");
+      expect(svc.requests.map((r) => r.ip)).toEqual(["192.168.1.10"]);
+      await w.lifecycle.check("ip-change");          // the same address again: nothing more
+      expect(svc.requests.length).toBe(1);
+      w.lifecycle.stop();
+    } finally { box.cleanup(); }
+  });
+});
+
 describe("an unreadable certificate file", () => {
   test("is reported, kept aside, and replaced by a fresh certificate", async () => {
     const box = makeBoxDir();
