@@ -91,9 +91,14 @@ export function createPaymentEngine(deps: {
   let flushScheduled = false;
   function flush() {
     flushScheduled = false;
-    for (const tx of [...dirty.values()]) {
-      dirty.delete(tx.id);
-      try { journal.write(tx); } catch (e) { log.error("journal write failed", { tx: tx.id, err: (e as Error).message }); }
+    const batch = [...dirty.values()];
+    dirty.clear();
+    try { journal.writeMany(batch); } catch (e) {
+      log.error("journal write failed", { txs: batch.map((t) => t.id), err: (e as Error).message });
+      return;
+    }
+    if (journal.needsCompaction()) {
+      try { journal.compact([...txs.values()]); } catch (e) { log.error("journal compaction failed", { err: (e as Error).message }); }
     }
   }
   function save(tx: Tx, patch: Partial<Tx>) {
@@ -356,12 +361,13 @@ export function createPaymentEngine(deps: {
 
     resume() {
       const cutoff = deps.now().getTime() - RETENTION_DAYS * 86400_000;
-      const all = journal.loadAll((file, err) => log.error("unreadable journal record kept aside", { file, err: String(err) }));
+      const all = journal.loadAll((where, err) => log.error("unreadable journal record kept aside", { where, err: String(err) }));
       for (const tx of all) {
-        if (isFinal(tx) && Date.parse(tx.updatedAt) < cutoff) { journal.remove(tx.id); continue; }
+        if (isFinal(tx) && Date.parse(tx.updatedAt) < cutoff) continue; // older than the retention: dropped by the compaction below
         txs.set(tx.id, tx);
         byKey.set(keyOf(tx.pairingId, tx.idempotencyKey), tx.id);
       }
+      try { journal.compact([...txs.values()]); } catch (e) { log.error("journal compaction failed", { err: (e as Error).message }); }
       for (const tx of txs.values()) {
         if (isFinal(tx)) continue;
         const h = registry.get(tx.terminalId);
@@ -386,6 +392,7 @@ export function createPaymentEngine(deps: {
       registry.closeAll();
       await Promise.allSettled([...running]);
       flush();
+      journal.close();
     },
 
     async idle() {

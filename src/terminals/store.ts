@@ -3,10 +3,16 @@
  * files 0600, every write atomic):
  *   settings.json       terminals (address, POIID, key id/version, passphrase), POS origins,
  *                       POS pairings (SHA-256 of each token, never the token)
- *   journal/<tx>.json   one file per payment: state, ServiceID, amount, the allow-listed
- *                       outcome (brand, last 4, PSP reference) - never card data or receipts
+ *   journal/journal.log one JSON line per change of a payment (state, ServiceID, amount, the
+ *                       allow-listed outcome: brand, last 4, PSP reference - never card data or
+ *                       receipts); appended, each append made durable with ONE fdatasync
+ *   journal/unreadable.log  lines the journal could not read, kept for a human
+ * (Older boxes kept one journal/<tx>.json per payment: read once, then folded into the log.)
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import {
+  appendFileSync, chmodSync, closeSync, existsSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync,
+  readFileSync, readSync, unlinkSync, writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic";
 import type { PaymentOutcome } from "./messages";
@@ -86,28 +92,116 @@ export function saveSettings(dir: string, s: Settings): void {
   writeFileAtomic(join(dir, "settings.json"), JSON.stringify(s, null, 2) + "\n", FILE_MODE);
 }
 
-const TX_FILE = /^tx_[A-Za-z0-9]{8,40}\.json$/;
+const TX_FILE = /^tx_[A-Za-z0-9]{8,40}\.json$/; // the per-payment files of older boxes
+const LOG = "journal.log";
+/** Rewrite the log once it holds this much more than the live records (and is over 1 MiB). */
+const COMPACT_MIN_BYTES = 1 << 20;
 
 export interface Journal {
+  /** Appends the transaction's new state; on the card (fdatasync) when this returns. */
   write(tx: Tx): void;
-  /** Every readable record; `onUnreadable` hears about the others (they are kept on disk for a human). */
-  loadAll(onUnreadable?: (file: string, err: unknown) => void): Tx[];
-  remove(id: string): void;
+  /** Appends several states with one fdatasync for all of them. */
+  writeMany(txs: Tx[]): void;
+  /** The latest state of every transaction; `onUnreadable` hears about lines or files it could not read. */
+  loadAll(onUnreadable?: (where: string, err: unknown) => void): Tx[];
+  /** Atomically replaces the log with exactly these records (start-up pruning, size limit). */
+  compact(txs: Tx[]): void;
+  /** The log has grown well past its live content: time to compact. */
+  needsCompaction(): boolean;
+  close(): void;
 }
 
+/**
+ * An append-only journal: a change is one write() of one line to a file opened O_APPEND, then
+ * fdatasync. A write-then-rename of a file per payment costs two flushes (the file, then the
+ * folder for the rename); this costs one, and it is what stands between the POS and the
+ * terminal when a payment starts. The latest line of a transaction (highest version) wins.
+ * A power cut can only cut the LAST line (appends are sequential, and nothing is sent before
+ * its line is durable): that line is reported, kept in unreadable.log, and the file is
+ * repaired before anything new is appended.
+ */
 export function createJournal(dir: string): Journal {
   const jdir = join(dir, "journal");
+  const logPath = join(jdir, LOG);
+  let fd: number | null = null;
+  let appended = 0;          // bytes appended since the last compaction
+  let compactedSize = 0;     // size of the log right after it
+  let unreadableLines: string[] = [];
+
+  function open(): number {
+    if (fd !== null) return fd;
+    mkdirSync(jdir, { recursive: true, mode: 0o700 });
+    const f = openSync(logPath, "a+", FILE_MODE);
+    // A line cut by a power failure must not swallow the next one: end the file with a newline.
+    const size = fstatSync(f).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(f, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) { writeSync(f, "\n"); fdatasyncSync(f); }
+    }
+    compactedSize ||= size;
+    fd = f;
+    return f;
+  }
+
+  function append(txs: Tx[]): void {
+    if (!txs.length) return;
+    const f = open();
+    const data = Buffer.from(txs.map((tx) => JSON.stringify(tx) + "\n").join(""));
+    let off = 0;
+    while (off < data.length) off += writeSync(f, data, off, data.length - off);
+    fdatasyncSync(f);
+    appended += data.length;
+  }
+
   return {
-    write: (tx) => writeFileAtomic(join(jdir, `${tx.id}.json`), JSON.stringify(tx), FILE_MODE),
+    write: (tx) => append([tx]),
+    writeMany: (txs) => append(txs),
     loadAll(onUnreadable) {
-      const out: Tx[] = [];
-      if (!existsSync(jdir)) return out;
-      for (const f of readdirSync(jdir)) {
+      const latest = new Map<string, Tx>();
+      const keep = (tx: Tx) => { const cur = latest.get(tx.id); if (!cur || (tx.version ?? 0) >= (cur.version ?? 0)) latest.set(tx.id, tx); };
+      unreadableLines = [];
+      if (!existsSync(jdir)) return [];
+      // Records of older boxes (one file per payment); unreadable ones stay where they are.
+      for (const f of readdirSync(jdir).sort()) {
         if (!TX_FILE.test(f)) continue; // leftovers of interrupted atomic writes start with "."
-        try { out.push(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); } catch (err) { onUnreadable?.(f, err); }
+        try { keep(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); } catch (err) { onUnreadable?.(f, err); }
       }
-      return out;
+      if (existsSync(logPath)) {
+        const text = readFileSync(logPath, "utf8");
+        const lines = text.split("\n");
+        lines.forEach((line, i) => {
+          if (!line.trim() || /^\0+$/.test(line)) return;
+          const cut = i === lines.length - 1; // no newline after it: the write was cut
+          try {
+            const tx = JSON.parse(line) as Tx;
+            if (cut || !tx || typeof tx.id !== "string" || typeof tx.state !== "string") throw new Error(cut ? "the line was cut (no newline)" : "not a transaction record");
+            keep(tx);
+          } catch (err) {
+            unreadableLines.push(line);
+            onUnreadable?.(`${LOG} line ${i + 1}`, err);
+          }
+        });
+      }
+      return [...latest.values()];
     },
-    remove: (id) => { try { unlinkSync(join(jdir, `${id}.json`)); } catch {} },
+    compact(txs) {
+      mkdirSync(jdir, { recursive: true, mode: 0o700 });
+      if (unreadableLines.length) {
+        appendFileSync(join(jdir, "unreadable.log"), unreadableLines.map((l) => l + "\n").join(""), { mode: FILE_MODE });
+        unreadableLines = [];
+      }
+      const body = txs.map((tx) => JSON.stringify(tx) + "\n").join("");
+      if (fd !== null) { closeSync(fd); fd = null; }
+      writeFileAtomic(logPath, body, FILE_MODE);
+      compactedSize = Buffer.byteLength(body) || 1;
+      appended = 0;
+      // the per-payment files of an older box are in the log now
+      for (const f of readdirSync(jdir)) if (TX_FILE.test(f)) {
+        try { JSON.parse(readFileSync(join(jdir, f), "utf8")); unlinkSync(join(jdir, f)); } catch { /* unreadable: kept for a human */ }
+      }
+    },
+    needsCompaction: () => appended > COMPACT_MIN_BYTES && appended > 3 * compactedSize,
+    close() { if (fd !== null) { closeSync(fd); fd = null; } },
   };
 }

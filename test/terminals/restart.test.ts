@@ -1,8 +1,8 @@
 /** A reboot in the middle of a payment: the next start asks TransactionStatus until it knows. */
 import { afterAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { addTerminal, createBox } from "./box";
+import { createJournal } from "../../src/terminals/store";
 import { startSim, tempDir, testFleet, waitFor } from "./helpers";
 
 afterAll(() => testFleet().dispose());
@@ -20,9 +20,8 @@ async function interrupted(behaviour: "drop-after-charge" | "drop-before-charge"
     expect(p.status).toBe(201);
     await waitFor(() => (sim.counts.Payment ?? 0) === 1, 3000, "the payment to reach the terminal");
     await box1.terminals.stop();
-    const journal = join(dir.path, "terminals", "journal");
-    const rec = JSON.parse(readFileSync(join(journal, readdirSync(journal).find((f) => f.startsWith("tx_"))!), "utf8"));
-    expect(rec.state).toBe("in_progress");
+    const recs = createJournal(join(dir.path, "terminals")).loadAll();
+    expect(recs.map((r) => r.state)).toEqual(["in_progress"]);
 
     sim.setBehaviour("approve");
     const box2 = await createBox(dir.path, { token: box1.token });
