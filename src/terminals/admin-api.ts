@@ -13,7 +13,8 @@ import { diagnosisRequest, newServiceId, readResponse } from "./messages";
 import { deriveNexoKeys } from "./nexo-crypto";
 import { sha256Hex } from "./pos-api";
 import type { Registry, TerminalState } from "./registry";
-import type { Settings, TerminalConfig } from "./store";
+import type { Settings, TerminalConfig, Tx } from "./store";
+import { paymentView } from "./http";
 import { createTerminalClient, parseAddress, TransportError } from "./terminal-client";
 import { parseOrigins, parseTerminalBody } from "./validate";
 
@@ -26,6 +27,8 @@ export interface AdminApiDeps {
   statusTimeoutMs: number;
   now: () => Date;
   list(): Promise<Array<{ id: string; address: string; poiid: string; state: TerminalState; lastError?: string }>>;
+  /** Releases a terminal whose payment or refund result never came (see PaymentEngine.releaseUnresolved). */
+  releaseUnresolved(terminalId: string): Tx;
 }
 
 export interface DiagnosisResult { ok: boolean; code?: string; message: string; globalStatus?: string; communicationOk?: boolean }
@@ -86,6 +89,13 @@ export function createAdminApi(deps: AdminApiDeps) {
     h.lastError = result.ok ? undefined : result.message;
     log.info("terminal tested", { terminal: h.config.poiid, ok: result.ok, code: result.code, globalStatus: result.globalStatus });
     return c.json(result);
+  });
+
+  // The way out of a payment the terminal never resolves (broken or replaced terminal): the
+  // payment becomes "unresolved", to be checked in the Adyen Customer Area.
+  app.post("/terminals/:id/release", (c) => {
+    const tx = deps.releaseUnresolved(c.req.param("id"));
+    return c.json(paymentView(tx));
   });
 
   app.delete("/terminals/:id", (c) => {

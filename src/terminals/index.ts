@@ -3,6 +3,7 @@
  * spawns at import time: settings and the journal are read on first use (or by start()).
  */
 import { join } from "node:path";
+import { CURRENCY_EXPONENT, toMajor } from "./money";
 import type { Hono } from "hono";
 import type { Logger } from "../log/index";
 import { createAdminApi } from "./admin-api";
@@ -21,7 +22,10 @@ export interface TerminalsOptions {
   timeouts?: Partial<Timeouts>;
 }
 
-export interface TerminalSummary { id: string; address: string; poiid: string; state: TerminalState; lastError?: string }
+export interface TerminalSummary {
+  id: string; address: string; poiid: string; state: TerminalState; lastError?: string;
+  awaiting?: { payment: string; kind: "payment" | "refund"; amount: number; currency: string; display: string; reference: string; since: string };
+}
 
 export interface Terminals {
   posApi: Hono<any>;
@@ -62,15 +66,20 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
 
   const list = async (): Promise<TerminalSummary[]> => {
     settings();
-    return registry.all().map((h) => ({
-      id: h.config.id, address: h.config.address, poiid: h.config.poiid, state: registry.state(h),
-      ...(h.lastError ? { lastError: h.lastError } : {}),
-    }));
+    return registry.all().map((h) => {
+      const waiting = engine.awaiting(h.config.id);
+      return {
+        id: h.config.id, address: h.config.address, poiid: h.config.poiid, state: registry.state(h),
+        ...(h.lastError ? { lastError: h.lastError } : {}),
+        // a payment or refund whose result the box keeps asking for (the settings offer to release it)
+        ...(waiting ? { awaiting: { payment: waiting.id, kind: waiting.state === "unknown" ? "payment" : "refund", amount: waiting.amountMinor, currency: waiting.currency, display: `${toMajor(waiting.amountMinor, waiting.currency).toFixed(CURRENCY_EXPONENT[waiting.currency] ?? 2)} ${waiting.currency}`, reference: waiting.reference, since: waiting.updatedAt } } : {}),
+      };
+    });
   };
 
   return {
     posApi: createPosApi({ settings, engine, registry, logger: log }),
-    adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list }),
+    adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list, releaseUnresolved: (id) => engine.releaseUnresolved(id) }),
     list,
     async start() { settings(); engine.resume(); },
     stop: () => engine.stop(),

@@ -42,6 +42,15 @@ export interface PaymentEngine {
   subscribe(id: string, f: () => void): () => void;
   abort(id: string): Promise<Tx>;
   refund(id: string, reason: ReversalReason): Tx;
+  /**
+   * The way out when a terminal never tells what became of a payment (or refund) - broken,
+   * replaced, reset: the administrator releases the terminal. The transaction becomes
+   * "unresolved" (final; to be checked in the Adyen Customer Area) and the terminal takes
+   * payments again. Only while the box is asking TransactionStatus, never mid-payment.
+   */
+  releaseUnresolved(terminalId: string): Tx;
+  /** The transaction whose result the terminal is being asked for, if any (the settings show it). */
+  awaiting(terminalId: string): Tx | undefined;
   resume(): void;
   stop(): Promise<void>;
   /** Resolves when no payment or refund is being worked on (tests, shutdown). */
@@ -180,7 +189,9 @@ export function createPaymentEngine(deps: {
   /** Asks TransactionStatus until the terminal says what became of tx. Never resends the Payment. */
   async function resolvePayment(tx: Tx, h: TerminalHandle) {
     let delay = timeouts.pollIntervalMs;
-    while (!stopped) {
+    // Until the answer, or until the administrator releases it (an answer arriving after that
+    // still replaces "unresolved": it is what really happened).
+    while (!stopped && tx.state === "unknown") {
       try {
         const client = await h.client();
         const reply = await client.exchange(transactionStatusRequest(route(tx), newServiceId(), { category: "Payment", saleId: tx.saleId, serviceId: tx.serviceId }), timeouts.statusMs, stopping.signal);
@@ -251,7 +262,7 @@ export function createPaymentEngine(deps: {
 
   async function resolveReversal(tx: Tx, h: TerminalHandle) {
     let delay = timeouts.pollIntervalMs;
-    while (!stopped) {
+    while (!stopped && tx.refund?.state === "unknown") {
       try {
         const client = await h.client();
         const reply = await client.exchange(transactionStatusRequest(route(tx), newServiceId(), { category: "Reversal", saleId: tx.saleId, serviceId: tx.refund!.serviceId }), timeouts.statusMs, stopping.signal);
@@ -270,6 +281,12 @@ export function createPaymentEngine(deps: {
       }
       await sleep(delay);
     }
+  }
+
+  function awaiting(terminalId: string): Tx | undefined {
+    const holder = registry.get(terminalId)?.holder;
+    const tx = holder ? txs.get(holder) : undefined;
+    return tx && (tx.state === "unknown" || tx.refund?.state === "unknown") ? tx : undefined;
   }
 
   function mustGet(id: string): Tx {
@@ -356,6 +373,24 @@ export function createPaymentEngine(deps: {
       saveNow(tx, { refund: { serviceId: newServiceId(), reason, state: "in_progress", createdAt: ts, updatedAt: ts } }); // on disk before the Reversal is sent
       h.holder = tx.id;
       track(runReversal(tx, h));
+      return tx;
+    },
+
+    awaiting,
+
+    releaseUnresolved(terminalId) {
+      const h = registry.get(terminalId);
+      if (!h) throw new TerminalError("terminal_unknown", "No such terminal.", 404);
+      const tx = awaiting(terminalId);
+      if (!tx) throw new TerminalError("nothing_to_release", "The terminal is not waiting to tell the result of a payment or refund; nothing was changed.", 409);
+      if (tx.state === "unknown") {
+        saveNow(tx, { state: "unresolved", error: { code: "released_unresolved", message: "The terminal never told the result and the administrator released it: check this payment in the Adyen Customer Area (it may have been charged) before taking it again." } });
+      } else {
+        saveNow(tx, { refund: { ...tx.refund!, state: "unresolved", updatedAt: iso(), error: { code: "released_unresolved", message: "The terminal never told the result of the refund and the administrator released it: check it in the Adyen Customer Area before refunding again." } } });
+      }
+      release(h, tx);
+      for (const wake of [...sleepers]) wake(); // the TransactionStatus loop notices now
+      log.warn("transaction released unresolved by the administrator", { tx: tx.id, terminal: tx.poiid, serviceId: tx.serviceId, refund: tx.refund ? tx.refund.serviceId : undefined, amount: tx.amountMinor, currency: tx.currency });
       return tx;
     },
 

@@ -37,9 +37,11 @@ export interface Settings {
   pairings: Pairing[];
 }
 
-export type TxState = "pending" | "in_progress" | "unknown" | "approved" | "declined" | "aborted" | "failed" | "refunded";
-export type RefundState = "pending" | "in_progress" | "unknown" | "reversed" | "failed";
-export const FINAL_STATES: ReadonlySet<TxState> = new Set(["approved", "declined", "aborted", "failed", "refunded"]);
+/** "unresolved": the administrator released the terminal before it told the result (final; check
+ *  the payment in the Adyen Customer Area). */
+export type TxState = "pending" | "in_progress" | "unknown" | "approved" | "declined" | "aborted" | "failed" | "refunded" | "unresolved";
+export type RefundState = "pending" | "in_progress" | "unknown" | "reversed" | "failed" | "unresolved";
+export const FINAL_STATES: ReadonlySet<TxState> = new Set(["approved", "declined", "aborted", "failed", "refunded", "unresolved"]);
 
 export interface Tx {
   id: string;

@@ -81,3 +81,48 @@ test("the terminal is off when the box restarts: the box keeps asking until it i
     dir.dispose();
   }
 }, 20_000);
+
+test("a terminal that never tells the result: the administrator releases it, the payment is 'unresolved', the terminal takes payments again", async () => {
+  const poiid = "P400Plus-300000005";
+  const sim = await startSim(poiid, { behaviour: "drop-after-charge" });
+  const dir = tempDir();
+  try {
+    const box = await createBox(dir.path);
+    await addTerminal(box, sim, poiid);
+    const nothing = await box.admin(`/terminals/${poiid}/release`, { method: "POST" });
+    expect(nothing.status).toBe(409);                  // idle: nothing to release
+    const p = await box.pay({ amount: 1999, currency: "EUR", reference: "lost-forever" });
+    await waitFor(() => sim.approved().length === 1, 3000, "the charge");
+    await sim.goOffline();                             // broken terminal: TransactionStatus never answers
+    const listed = await waitFor(async () => {
+      const t = (await (await box.admin("/")).json()).terminals[0];
+      return t.awaiting ? t : null;
+    }, 5000, "the settings to show the payment awaited");
+    expect(listed.awaiting).toMatchObject({ payment: p.body.id, kind: "payment", amount: 1999, currency: "EUR", display: "19.99 EUR", reference: "lost-forever" });
+    const blocked = await box.pay({ amount: 1, currency: "EUR", reference: "must-wait" });
+    expect(blocked.status).toBe(409);
+
+    const rel = await box.admin(`/terminals/${poiid}/release`, { method: "POST" });
+    expect(rel.status).toBe(200);
+    expect(await rel.json()).toMatchObject({ id: p.body.id, status: "unresolved", final: true });
+    const seen = await box.settle(p.body.id);
+    expect(seen).toMatchObject({ status: "unresolved", error: { code: "released_unresolved" } });
+    expect(box.logs.join("\n")).toContain("transaction released unresolved by the administrator");
+    expect((await (await box.admin("/")).json()).terminals[0].awaiting).toBeUndefined();
+
+    sim.setBehaviour("approve");
+    sim.comeOnline();
+    const next = await box.pay({ amount: 500, currency: "EUR", reference: "next-customer" });
+    expect(next.status).toBe(201);
+    expect((await box.settle(next.body.id)).status).toBe("approved");
+    expect(sim.counts.Payment).toBe(2);                // the lost one was never sent again
+    await box.terminals.stop();
+    // final: a restart does not pick it up again
+    const box2 = await createBox(dir.path, { token: box.token });
+    expect((await box2.settle(p.body.id, 2000)).status).toBe("unresolved");
+    await box2.terminals.stop();
+  } finally {
+    await sim.stop();
+    dir.dispose();
+  }
+}, 30_000);
