@@ -174,8 +174,14 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     state = { ...state, nextCheckAt: new Date(now().getTime() + clamped).toISOString() };
   }
 
+  let recheck = false;
   function check(trigger: Trigger): Promise<CertState> {
-    if (inFlight) return inFlight;
+    if (inFlight) {
+      // A new address during a check may come after the check read it (e.g. the first check at
+      // start, still making the temporary certificate when DHCP answers): check again after it.
+      if (trigger === "ip-change") recheck = true;
+      return inFlight;
+    }
     publish({ checking: true });
     inFlight = (async () => {
       try {
@@ -186,6 +192,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
         return finish({ name: "ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION", detail: (e as Error).message }, null);
       } finally {
         inFlight = null;
+        if (recheck) { recheck = false; setTimeout(() => void check("ip-change"), 0); }
       }
     })();
     return inFlight;

@@ -43,8 +43,17 @@ export function certInfo(leafPem: string): CertInfo {
 export class ReplyRejected extends Error {}
 
 /**
+ * How far in the future a new certificate's notBefore may be. A Raspberry Pi has no clock of its
+ * own: until NTP answers, the box's time may lag, and some CAs (Pebble) stamp notBefore with the
+ * second of issuance without backdating it. Found by the QEMU test: a certificate issued 40 ms
+ * "in the future" was refused and the box waited a minute for the next try.
+ */
+export const CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
  * Check a certificate chain and key before we use them: it parses, matches the key, is valid
- * now and covers the name. Throws ReplyRejected with a human reason otherwise.
+ * now (notBefore up to CLOCK_SKEW_MS ahead of the box's clock is accepted) and covers the
+ * name. Throws ReplyRejected with a human reason otherwise.
  */
 export function verifyPair(chainPem: string, keyPem: string, opts: { now: Date; host?: string }): CertInfo {
   const certs = splitCerts(chainPem);
@@ -55,7 +64,7 @@ export function verifyPair(chainPem: string, keyPem: string, opts: { now: Date; 
   try { key = createPrivateKey(keyPem); } catch (e) { throw new ReplyRejected(`the private key does not parse (${(e as Error).message})`); }
   if (!leaf.checkPrivateKey(key)) throw new ReplyRejected("the certificate does not match the box's private key");
   const info = certInfo(certs[0]!);
-  if (opts.now < info.notBefore) throw new ReplyRejected(`the certificate is not valid yet (from ${info.notBefore.toISOString()})`);
+  if (opts.now.getTime() + CLOCK_SKEW_MS < info.notBefore.getTime()) throw new ReplyRejected(`the certificate is not valid yet (from ${info.notBefore.toISOString()}; is the box's clock right?)`);
   if (opts.now >= info.notAfter) throw new ReplyRejected(`the certificate has expired (${info.notAfter.toISOString()})`);
   if (opts.host && !leaf.checkHost(opts.host)) throw new ReplyRejected(`the certificate does not cover ${opts.host} (it names ${info.sans.join(", ") || info.subject})`);
   return info;

@@ -154,6 +154,33 @@ describe("the address follows DHCP", () => {
   });
 });
 
+describe("a box clock a little behind the CA's", () => {
+  test("a certificate whose notBefore is seconds ahead is accepted (no backdating CA, clock not yet synchronised)", async () => {
+    const box = makeBoxDir();
+    try {
+      svc.fault = "starts-in-seconds";
+      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem] });
+      const s = await w.lifecycle.check("start");
+      expect(s.error).toBeNull();
+      expect(s.serving).toBe("real");
+      w.lifecycle.stop();
+    } finally { box.cleanup(); svc.fault = "ok"; }
+  });
+
+  test("a certificate that starts tomorrow is refused, with the clock named as the likely cause", async () => {
+    const box = makeBoxDir();
+    try {
+      svc.fault = "starts-tomorrow";
+      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem] });
+      const s = await w.lifecycle.check("start");
+      expect(s.error?.name).toBe("ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT");
+      expect(s.error?.detail).toMatch(/not valid yet .*clock/);
+      expect(s.serving).toBe("temporary");
+      w.lifecycle.stop();
+    } finally { box.cleanup(); svc.fault = "ok"; }
+  });
+});
+
 describe("the first certificate waits for an address", () => {
   test("no address yet: nothing is asked and no error shown; the address's arrival fetches it, once", async () => {
     const box = makeBoxDir();
@@ -175,6 +202,30 @@ describe("the first certificate waits for an address", () => {
       expect(svc.requests.length).toBe(1);
       w.lifecycle.stop();
     } finally { box.cleanup(); }
+  });
+});
+
+describe("an address that arrives during a check", () => {
+  test("is not lost: the check that read the old one is followed by one that reports the new one", async () => {
+    const box = makeBoxDir();
+    try {
+      svc.fault = "slow";
+      svc.requests.length = 0;
+      let ip: string | null = "192.168.1.10";
+      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem], ip: () => ip });
+      const first = w.lifecycle.check("start");
+      const until = Date.now() + 5_000;
+      while (svc.requests.length === 0 && Date.now() < until) await Bun.sleep(5);
+      ip = "192.168.1.23";                           // a new lease while the service is answering
+      expect(w.lifecycle.check("ip-change")).toBe(first); // joins the check in flight
+      await first;
+      // nothing else triggers a check here: only the follow-up can make the second request
+      const deadline = Date.now() + 5_000;
+      while ((svc.requests.length < 2 || w.lifecycle.state().checking) && Date.now() < deadline) await Bun.sleep(20);
+      expect(svc.requests.map((r) => r.ip)).toEqual(["192.168.1.10", "192.168.1.23"]);
+      expect(w.lifecycle.url()).toBe("https://192-168-1-23.d73e7513.iot.test");
+      w.lifecycle.stop();
+    } finally { box.cleanup(); svc.fault = "ok"; }
   });
 });
 

@@ -15,7 +15,11 @@ const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 export type Fault =
   | "ok" | "refuse" | "timeout" | "status-404" | "status-500" | "status-503" | "invalid-json" | "empty-result"
-  | "error-result" | "wrong-key" | "expired" | "other-name" | "key-in-reply";
+  | "error-result" | "wrong-key" | "expired" | "other-name" | "key-in-reply"
+  /** notBefore a few seconds ahead (a CA that does not backdate, a box clock a little behind) / a day ahead */
+  | "starts-in-seconds" | "starts-tomorrow"
+  /** a good answer after 400 ms */
+  | "slow";
 
 export interface FaultProvisioner {
   url: string;                 // https://127.0.0.1:PORT
@@ -71,6 +75,7 @@ export async function startFaultProvisioner(opts: { id?: string } = {}): Promise
       };
       switch (state.fault) {
         case "timeout": await Bun.sleep(30_000); return new Response("late");
+        case "slow": await Bun.sleep(400); return ok(await csrPub());
         case "status-404": return new Response("Page not found", { status: 404 });
         case "status-500": return new Response("boom", { status: 500 });
         case "status-503": return new Response("busy", { status: 503, headers: { "retry-after": "120" } });
@@ -80,6 +85,8 @@ export async function startFaultProvisioner(opts: { id?: string } = {}): Promise
         case "wrong-key": return ok((await freshKeys()).publicKey);
         case "expired": return ok(await csrPub(), names, new Date(now - 100 * 86_400_000), new Date(now - 86_400_000));
         case "other-name": return ok(await csrPub(), ["*.someone-else.iot.test"]);
+        case "starts-in-seconds": return ok(await csrPub(), names, new Date(now + 5_000), new Date(now + 90 * 86_400_000));
+        case "starts-tomorrow": return ok(await csrPub(), names, new Date(now + 86_400_000), new Date(now + 90 * 86_400_000));
         case "key-in-reply": {
           const k = await freshKeys();
           const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", k.privateKey);
