@@ -119,6 +119,19 @@ mkfs.ext4 -q -F -L "$ROOT_LABEL" -U "$(uuid_of root)" -E "hash_seed=$(uuid_of ro
   -O ^has_journal -m 0 -T default -d "$root" "$work/root.img" "${root_mib}M"
 mkfs.ext4 -q -F -L "$DATA_LABEL" -U "$(uuid_of data)" -E "hash_seed=$(uuid_of data-hash),root_owner=0:0" \
   -m 0 -T default -d "$data" "$work/data.img" "${DATA_MIB}M"
+# mke2fs -d (e2fsprogs 1.47.0) copies each file's change and access times from the tree (the
+# build's clock: touch cannot set a change time) and stamps creation times with the build's
+# clock: set all three to SOURCE_DATE_EPOCH in every inode, in one debugfs run per file system.
+clamp_inode_times() { # $1 = file system image, $2 = the tree it was made from
+  (cd "$2" && find . -printf '%P\n') | LC_ALL=C sort | while IFS= read -r p; do
+    case $p in *'"'*) log "times not clamped (a double quote in the name): $p"; continue ;; esac
+    for f in ctime atime crtime; do printf 'sif "/%s" %s @%s\n' "$p" "$f" "$SOURCE_DATE_EPOCH"; done
+  done > "$work/debugfs.cmds"
+  debugfs -w -f "$work/debugfs.cmds" "$1" >/dev/null 2>"$work/debugfs.err" || die "debugfs on $1 failed: $(tail -n 3 "$work/debugfs.err")"
+  if grep -v '^debugfs ' "$work/debugfs.err" | grep -q .; then die "debugfs on $1: $(grep -v '^debugfs ' "$work/debugfs.err" | head -n 3)"; fi
+}
+clamp_inode_times "$work/root.img" "$root"
+clamp_inode_times "$work/data.img" "$data"
 vol_id=$(printf '%s' "$version/boot" | sha256sum | cut -c1-8)
 mkfs.vfat -F 32 -n "$BOOT_LABEL" -i "$vol_id" --invariant -h $((ALIGN_MIB * 2048)) -C "$work/boot.img" $((BOOT_MIB * 1024)) >/dev/null
 (cd "$boot" && LC_ALL=C ls -A | sort | while read -r f; do mcopy -i "$work/boot.img" -s -p -m -Q "$f" ::/; done)
