@@ -28,12 +28,12 @@ export function ssh(port: number, keyFile: string, dir: string): Ssh {
   };
 }
 
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>): Promise<T> {
+export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>, intervalMs = 1000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   while (Date.now() < deadline) {
     try { const v = await probe(); if (v !== null && v !== undefined) return v; } catch (e) { last = e; }
-    await Bun.sleep(1000);
+    await Bun.sleep(intervalMs);
   }
   throw new Error(`${what}: not after ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
 }
