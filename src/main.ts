@@ -170,7 +170,10 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   diagnostics?.onChange(updateLeds);
   // A certificate request that failed before any HTTP status: look for the cause now.
   lifecycle.onChange((s) => { if (s.error?.name === "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION" && !s.checking) void diagnostics?.runNow().catch(() => {}); });
-  diagnostics?.start();
+  // Before the box has an address (power-on: DHCP still going on) a run finds only what is still
+  // starting, and its probes compete with NetworkManager for the CPU: the first run then waits
+  // for the address to appear (the watcher runs the probes on that change) or 20 s.
+  diagnostics?.start(box.lan()?.ipv4 ? 0 : 20_000);
   network?.start();
   updateLeds();
 

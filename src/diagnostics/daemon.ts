@@ -37,7 +37,9 @@ export interface DiagnosticsOptions {
 }
 
 export interface Diagnostics {
-  start(): void;
+  /** Watches the network and runs the probes: the first run at once, or after `firstRunDelayMs`
+   *  (a network change runs them sooner). */
+  start(firstRunDelayMs?: number): void;
   stop(): void;
   runNow(): Promise<Report>;
   current(): { active: ActiveCode[]; report: Report | null };
@@ -95,11 +97,11 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   };
 
   return {
-    start() {
+    start(firstRunDelayMs = 0) {
       if (started) return;
       started = true;
       stopWatch = (opts.watcher ?? ipMonitorWatcher(log))(onNetworkChange);
-      schedule(0);
+      schedule(firstRunDelayMs);
     },
     stop() {
       started = false;

@@ -40,6 +40,23 @@ describe("createDiagnostics", () => {
     expect(r.sent).toEqual({ dnsQueries: 4, tcpConnections: 2 });
   });
 
+  test("start(delay) at power-on: no run until the delay, but the address's arrival (a network event) runs at once", async () => {
+    const { io, state } = fakeIO();
+    let netEvent: (why: string) => void = () => {};
+    const d = createDiagnostics({
+      targets: () => TARGETS, logger: silentLogger(), io,
+      watcher: (cb) => { netEvent = cb; return () => {}; },
+      schedule: { healthyMs: 60000, activeMs: 100, pendingMs: 100, debounceMs: 10 },
+    });
+    d.start(60_000);
+    await wait(80);
+    expect(state.calls).toBe(0);
+    netEvent("address added");
+    await wait(80);
+    expect(state.calls).toBe(1);
+    d.stop();
+  });
+
   test("a fault is shown after its hold, with its LED; repair clears it; network events re-run at once", async () => {
     const { io, state } = fakeIO();
     let netEvent: (why: string) => void = () => {};
