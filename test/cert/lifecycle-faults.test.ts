@@ -14,6 +14,19 @@ afterAll(async () => { await svc.stop(); });
 
 const creds = (url: string) => ({ serverUrl: "https://odoo.test", dbUuid: "db-0001-uuid", enterpriseCode: "M1234567", provisioningUrl: url });
 
+/** A fresh box asks once and ends up serving the certificate the service sent, with no error. */
+async function expectAccepted(fault: Fault) {
+  const box = makeBoxDir();
+  try {
+    svc.fault = fault;
+    const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem] });
+    const s = await w.lifecycle.check("start");
+    expect(s.error).toBeNull();
+    expect(s.serving).toBe("real");
+    w.lifecycle.stop();
+  } finally { box.cleanup(); svc.fault = "ok"; }
+}
+
 describe("a box without a certificate", () => {
   test("gets one over the wire format, for its own key, and serves it", async () => {
     const box = makeBoxDir();
@@ -38,17 +51,7 @@ describe("a box without a certificate", () => {
     } finally { box.cleanup(); }
   });
 
-  test("accepts the reference's key-in-reply shape", async () => {
-    const box = makeBoxDir();
-    try {
-      svc.fault = "key-in-reply";
-      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem] });
-      const s = await w.lifecycle.check("start");
-      expect(s.error).toBeNull();
-      expect(s.serving).toBe("real");
-      w.lifecycle.stop();
-    } finally { box.cleanup(); svc.fault = "ok"; }
-  });
+  test("accepts the reference's key-in-reply shape", () => expectAccepted("key-in-reply"));
 
   test("configuration codes come before any request", async () => {
     const box = makeBoxDir();
@@ -155,17 +158,8 @@ describe("the address follows DHCP", () => {
 });
 
 describe("a box clock a little behind the CA's", () => {
-  test("a certificate whose notBefore is seconds ahead is accepted (no backdating CA, clock not yet synchronised)", async () => {
-    const box = makeBoxDir();
-    try {
-      svc.fault = "starts-in-seconds";
-      const w = wireLifecycle(box.dataDir, creds(svc.url), { ca: [svc.ca.certPem] });
-      const s = await w.lifecycle.check("start");
-      expect(s.error).toBeNull();
-      expect(s.serving).toBe("real");
-      w.lifecycle.stop();
-    } finally { box.cleanup(); svc.fault = "ok"; }
-  });
+  test("a certificate whose notBefore is seconds ahead is accepted (no backdating CA, clock not yet synchronised)",
+    () => expectAccepted("starts-in-seconds"));
 
   test("a certificate that starts tomorrow is refused, with the clock named as the likely cause", async () => {
     const box = makeBoxDir();
