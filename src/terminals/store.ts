@@ -1,6 +1,6 @@
 /**
  * What the terminals area keeps on disk, all under <dataDir>/terminals/ (directory 0700,
- * files 0600, every write atomic):
+ * files 0600; settings.json is replaced atomically, the journal is appended):
  *   settings.json       terminals (address, POIID, key id/version, passphrase), POS origins,
  *                       POS pairings (SHA-256 of each token, never the token)
  *   journal/journal.log one JSON line per change of a payment (state, ServiceID, amount, the
@@ -129,6 +129,7 @@ export function createJournal(dir: string): Journal {
   let appended = 0;          // bytes appended since the last compaction
   let compactedSize = 0;     // size of the log right after it
   let unreadableLines: string[] = [];
+  let legacyRead: string[] = [];   // per-payment files of an older box that loadAll read
 
   function open(): number {
     if (fd !== null) return fd;
@@ -163,11 +164,12 @@ export function createJournal(dir: string): Journal {
       const latest = new Map<string, Tx>();
       const keep = (tx: Tx) => { const cur = latest.get(tx.id); if (!cur || (tx.version ?? 0) >= (cur.version ?? 0)) latest.set(tx.id, tx); };
       unreadableLines = [];
+      legacyRead = [];
       if (!existsSync(jdir)) return [];
       // Records of older boxes (one file per payment); unreadable ones stay where they are.
       for (const f of readdirSync(jdir).sort()) {
         if (!TX_FILE.test(f)) continue; // leftovers of interrupted atomic writes start with "."
-        try { keep(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); } catch (err) { onUnreadable?.(f, err); }
+        try { keep(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); legacyRead.push(f); } catch (err) { onUnreadable?.(f, err); }
       }
       if (existsSync(logPath)) {
         const text = readFileSync(logPath, "utf8");
@@ -198,10 +200,9 @@ export function createJournal(dir: string): Journal {
       writeFileAtomic(logPath, body, FILE_MODE);
       compactedSize = Buffer.byteLength(body) || 1;
       appended = 0;
-      // the per-payment files of an older box are in the log now
-      for (const f of readdirSync(jdir)) if (TX_FILE.test(f)) {
-        try { JSON.parse(readFileSync(join(jdir, f), "utf8")); unlinkSync(join(jdir, f)); } catch { /* unreadable: kept for a human */ }
-      }
+      // the per-payment files of an older box that were read are in the log now (unreadable ones stay for a human)
+      for (const f of legacyRead) { try { unlinkSync(join(jdir, f)); } catch { /* already gone */ } }
+      legacyRead = [];
     },
     needsCompaction: () => appended > COMPACT_MIN_BYTES && appended > 3 * compactedSize,
     close() { if (fd !== null) { closeSync(fd); fd = null; } },
