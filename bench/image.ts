@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { connect } from "node:tls";
 import { join, resolve } from "node:path";
 import { startFleet, freePort } from "../testkit";
-import { boot, cardFrom, partitions, writeBootFile } from "../scripts/image/qemu";
+import { boot, cardFrom, latestImage, partitions, writeBootFile } from "../scripts/image/qemu";
 import { GUEST_HOST_ALIAS } from "../scripts/image/qemu";
 import { httpJson, httpsGet, waitUntil } from "../scripts/image/box";
 
@@ -50,7 +50,7 @@ const cold = coldRec ? coldRec.total_seconds : baseSeconds + warm;
 const coldHow = coldRec ? `recorded cold build ${coldRec.at}` : "recorded base build + warm assembly";
 
 // Sizes
-const img = join(REPO, "out", readdirSync(join(REPO, "out")).find((f) => /^iotbox-.*-arm64\.img$/.test(f))!);
+const img = latestImage();
 const rawSize = statSync(img).size;
 const allocated = Number(spawnSync("du", ["--block-size=1", img], { encoding: "utf8" }).stdout.split("\t")[0]);
 const xzSize = existsSync(`${img}.xz`) ? statSync(`${img}.xz`).size : NaN;

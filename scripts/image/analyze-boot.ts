@@ -4,14 +4,13 @@
 //   bun scripts/image/analyze-boot.ts [image] [--restart]   (--restart: restart iotbox with a cold and a warm
 //   page cache and time reading its executable)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { boot, cardFrom, readBootFile, writeBootFile } from "./qemu";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { boot, cardFrom, latestImage, readBootFile, writeBootFile } from "./qemu";
 import { IMAGER_CMDLINE, imagerFirstrun, ssh, waitUntil } from "./box";
 import { freePort } from "../../testkit";
 
-const REPO = resolve(import.meta.dir, "../..");
-const img = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? join(REPO, "out", readdirSync(join(REPO, "out")).find((f) => /^iotbox-.*-arm64\.img$/.test(f))!);
+const img = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? latestImage();
 const tmp = mkdtempSync("/tmp/iotbox-analyze-");
 const key = join(tmp, "id_ed25519");
 spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "analyze", "-f", key]);

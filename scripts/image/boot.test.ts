@@ -8,20 +8,13 @@
 import { afterAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startFleet, freePort, type Fleet } from "../../testkit";
-import { boot, cardFrom, extractPartition, listBootFiles, readBootFile, writeBootFile, type Machine } from "./qemu";
+import { boot, cardFrom, extractPartition, latestImage, listBootFiles, readBootFile, writeBootFile, type Machine } from "./qemu";
 import { GUEST_HOST_ALIAS } from "./qemu";
 import { httpJson, httpsGet, IMAGER_CMDLINE, imagerFirstrun, ssh, waitUntil } from "./box";
 
-const REPO = resolve(import.meta.dir, "../..");
-function latestImage(): string {
-  if (process.env.IOTBOX_IMAGE) return process.env.IOTBOX_IMAGE;
-  const imgs = readdirSync(join(REPO, "out")).filter((f) => /^iotbox-.*-arm64\.img$/.test(f));
-  if (imgs.length !== 1) throw new Error(`expected one out/iotbox-*-arm64.img, found ${imgs.join(", ") || "none"}`);
-  return join(REPO, "out", imgs[0]!);
-}
 
 const tmp = mkdtempSync("/tmp/iotbox-image-test-");
 let fleet: Fleet | null = null;

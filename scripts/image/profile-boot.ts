@@ -1,13 +1,11 @@
 // Boot profile of the built image under QEMU: every serial line with the host's seconds since
 // QEMU start, kernel and systemd messages not hidden (quiet overridden), the journal forwarded
 // to the console. For finding where boot time goes:  bun scripts/image/profile-boot.ts [image]
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { boot, cardFrom, readBootFile, writeBootFile } from "./qemu";
+import { mkdtempSync, rmSync } from "node:fs";
+import { boot, cardFrom, latestImage, readBootFile, writeBootFile } from "./qemu";
 import { freePort } from "../../testkit";
 
-const REPO = resolve(import.meta.dir, "../..");
-const img = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? join(REPO, "out", readdirSync(join(REPO, "out")).find((f) => /^iotbox-.*-arm64\.img$/.test(f))!);
+const img = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? latestImage();
 const dir = mkdtempSync("/tmp/iotbox-profile-");
 const card = cardFrom(img, dir);
 // --verbose: without "quiet" (the initramfs scripts then say what they do)

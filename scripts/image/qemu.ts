@@ -5,8 +5,17 @@
 // process and the caller boots again, like the Pi's firmware re-reading the card.
 // No loop mounts: mtools reads and writes the FAT partition at its offset inside the file.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+/** The image the build left in out/ (build.sh keeps one), or $IOTBOX_IMAGE. */
+export function latestImage(): string {
+  if (process.env.IOTBOX_IMAGE) return process.env.IOTBOX_IMAGE;
+  const out = resolve(import.meta.dir, "../../out");
+  const imgs = readdirSync(out).filter((f) => /^iotbox-.*-arm64\.img$/.test(f));
+  if (imgs.length !== 1) throw new Error(`expected one out/iotbox-*-arm64.img, found ${imgs.join(", ") || "none"}`);
+  return join(out, imgs[0]!);
+}
 
 export interface Partition { index: number; startBytes: number; sizeBytes: number; type: string }
 
