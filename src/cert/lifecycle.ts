@@ -177,8 +177,8 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
   let recheck = false;
   function check(trigger: Trigger): Promise<CertState> {
     if (inFlight) {
-      // A new address during a check may come after the check read it (e.g. the first check at
-      // start, still making the temporary certificate when DHCP answers): check again after it.
+      // A new address during a check may come after the check read it (e.g. a new lease while
+      // the service is answering the request with the old one): check again after it.
       if (trigger === "ip-change") recheck = true;
       return inFlight;
     }

@@ -58,9 +58,11 @@ async function readCapped(res: Response): Promise<string> {
 }
 
 /** Why a request failed before an HTTP status, in one line (the diagnosis names the cause). */
+const isTimeout = (e: unknown) => { const n = (e as { name?: string })?.name; return n === "TimeoutError" || n === "AbortError"; };
+
 export function describeFetchError(e: unknown): string {
   const err = e as { name?: string; code?: string; message?: string };
-  if (err?.name === "TimeoutError" || err?.name === "AbortError") return "timeout: the certificate service did not answer in time";
+  if (isTimeout(e)) return "timeout: the certificate service did not answer in time";
   return [err?.code, err?.message].filter(Boolean).join(": ") || String(e);
 }
 
@@ -93,9 +95,7 @@ export async function requestCertificate(req: ProvisioningRequest, opts: ClientO
     }
     text = await readCapped(res);
   } catch (e) {
-    const detail = describeFetchError(e);
-    const timedOut = (e as { name?: string })?.name === "TimeoutError" || (e as { name?: string })?.name === "AbortError";
-    return { ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION", detail }, ...(res === null && !timedOut ? { unreached: true } : {}) };
+    return { ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION", detail: describeFetchError(e) }, ...(res === null && !isTimeout(e) ? { unreached: true } : {}) };
   }
   const noResult = (detail: string): ProvisioningOutcome => ({ ok: false, error: { name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail } });
   let json: unknown;
