@@ -96,3 +96,14 @@ export function describeCert(name: CertCodeName, lang: Lang): CodeText {
 export function isCertCodeName(x: string): x is CertCodeName {
   return (CERT_CODES as readonly string[]).includes(x);
 }
+
+/**
+ * Which code to show when the stored certificate is unreadable and something else also stops
+ * the box (no server, no credential, a failed request): the unreadable file, always. It is the
+ * one fault the settings cannot explain (the storage LED), and the other is kept in its detail.
+ */
+export function precedence(readError: CertError | null, other: CertError): CertError {
+  if (!readError) return other;
+  const why = other.name.startsWith("ERR_IOT_HTTPS_LOAD_REQUEST") ? "the request for a new one failed" : "no new one can be requested";
+  return { ...readError, detail: `${readError.detail}; ${why}: ${codeString(other)}${other.detail ? ` (${other.detail})` : ""}` };
+}

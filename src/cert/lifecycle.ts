@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../log/index";
 import type { ConfigStore } from "../config/store";
-import { codeString, type CertError } from "./codes";
+import { codeString, precedence, type CertError } from "./codes";
 import { fetchReason, nextCheckDelay, type FetchReason } from "./policy";
 import type { ProvisioningOutcome, ProvisioningRequest } from "./provisioning";
 import type { CertificateStore, Generation } from "./store";
@@ -90,7 +90,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
       readError = { name: "ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION", detail: cur.reason };
       d.logger.error("certificate unreadable", { reason: cur.reason });
     }
-    if (!cfg.serverUrl) return finish({ name: "ERR_IOT_HTTPS_CHECK_NO_SERVER" }, null);
+    if (!cfg.serverUrl) return finish(precedence(readError, { name: "ERR_IOT_HTTPS_CHECK_NO_SERVER" }), null);
 
     // An address the service has not heard is reported even with a valid certificate: the service
     // moves the DNS name. No address yet (DHCP pending) or the same one as before asks nothing.
@@ -106,7 +106,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
       d.logger.info("certificate request waits for a network address", { trigger });
       return finish(readError, null, true);
     }
-    if (!cfg.dbUuid || !cfg.enterpriseCode) return finish({ name: "ERR_IOT_HTTPS_LOAD_NO_CREDENTIAL" }, null);
+    if (!cfg.dbUuid || !cfg.enterpriseCode) return finish(precedence(readError, { name: "ERR_IOT_HTTPS_LOAD_NO_CREDENTIAL" }), null);
 
     const t = now().getTime();
     if (t < retryAfterUntil) return finish(state.error ?? readError, null, true);
@@ -125,7 +125,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     if (!out.ok) {
       if (out.retryAfterMs) retryAfterUntil = now().getTime() + out.retryAfterMs;
       d.logger.warn("certificate request failed", { code: codeString(out.error), detail: out.error.detail });
-      return finish(withReadError(readError, out.error), out.retryAfterMs ?? null, false, out.unreached);
+      return finish(precedence(readError, out.error), out.retryAfterMs ?? null, false, out.unreached);
     }
     const r = out.result;
     const usedKey = r.privateKeyPem ?? keyPem;
@@ -137,7 +137,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     } catch (e) {
       const why = e instanceof ReplyRejected ? e.message : `the reply could not be checked (${(e as Error).message})`;
       d.logger.warn("certificate reply refused", { reason: why });
-      return finish(withReadError(readError, { name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail: `certificate refused: ${why}` }), null);
+      return finish(precedence(readError, { name: "ERR_IOT_HTTPS_LOAD_REQUEST_NO_RESULT", detail: `certificate refused: ${why}` }), null);
     }
     if (cur.kind === "unreadable") d.store.quarantineCurrent(now());
     d.store.writeCurrent(usedKey, r.x509Pem);
@@ -149,11 +149,6 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
     publish({ real: info });
     d.logger.info("certificate installed", { subject: info.subject, notAfter: info.notAfter.toISOString(), issuer: info.issuer });
     return finish(null, null);
-  }
-
-  /** An unreadable stored certificate is the root cause to show; the failed request is its detail. */
-  function withReadError(readError: CertError | null, e: CertError): CertError {
-    return readError ? { ...readError, detail: `${readError.detail}; the request for a new one failed: ${codeString(e)}${e.detail ? ` (${e.detail})` : ""}` } : e;
   }
 
   function finish(error: CertError | null, retryAfterMs: number | null, skipped = false, unreached = false): CertState {
