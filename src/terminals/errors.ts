@@ -16,3 +16,7 @@ export class TerminalError extends Error {
 
 export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
   new TerminalError(code, message, 400, details);
+
+/** The request is fine but the box lacks something the technician can give it (a fleet root):
+ *  409, with the sentence saying what to do. A 5xx is kept for our bugs and the terminal's faults. */
+export const notSetUp = (code: string, message: string) => new TerminalError(code, message, 409);

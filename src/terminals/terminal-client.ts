@@ -11,7 +11,7 @@
  */
 import https from "node:https";
 import type { PeerCertificate } from "node:tls";
-import { TerminalError } from "./errors";
+import { notSetUp, TerminalError } from "./errors";
 import { protect, unprotect, type NexoKeys } from "./nexo-crypto";
 
 /** Whether the terminal may have acted on a request that failed. */
@@ -68,7 +68,7 @@ export function parseAddress(address: string): { host: string; port: number } {
 
 export function createTerminalClient(ep: TerminalEndpoint, fleetRootsPem: string[]): TerminalClient {
   const { host, port } = parseAddress(ep.address);
-  if (fleetRootsPem.length === 0) throw new TerminalError("fleet_root_missing", "No terminal-fleet root certificate is configured.", 500);
+  if (fleetRootsPem.length === 0) throw notSetUp("fleet_root_missing", "No terminal-fleet root certificate is configured: put the fleet's root certificate(s) as terminal-fleet-roots.pem on the boot partition (SD card), restart the box, then test again.");
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: 4,

@@ -20,10 +20,10 @@ export interface Box {
   settle(id: string, ms?: number): Promise<any>;
 }
 
-export async function createBox(dataDir: string, opts: { timeouts?: Partial<Timeouts>; token?: string } = {}): Promise<Box> {
+export async function createBox(dataDir: string, opts: { timeouts?: Partial<Timeouts>; token?: string; fleetRootsPem?: () => string[] } = {}): Promise<Box> {
   const logs: string[] = [];
   const logger = createLogger({ write: (l) => logs.push(l), level: "debug" });
-  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: () => [testFleet().root.certPem], timeouts: { ...FAST, ...opts.timeouts } });
+  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: opts.fleetRootsPem ?? (() => [testFleet().root.certPem]), timeouts: { ...FAST, ...opts.timeouts } });
   const call = (app: any, base: string) => (path: string, init: RequestInit & { key?: string; json?: unknown } = {}) => {
     const headers = new Headers(init.headers);
     if (init.json !== undefined) headers.set("content-type", "application/json");
