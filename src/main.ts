@@ -15,8 +15,10 @@ import { createCertificateLifecycle } from "./cert/lifecycle";
 import { requestCertificate } from "./cert/provisioning";
 import { describeCert } from "./cert/codes";
 import { startServers } from "./https/server";
-import { createWebApp } from "./web/app";
 import { createAuth } from "./web/auth";
+import { createHttpFront } from "./web/compose";
+import { openCredentials } from "./admin/credentials";
+import { createOwnHosts } from "./net/own-hosts";
 import { buildStatus, type Status } from "./web/status";
 import { lanAddress } from "./net/address";
 import { createFactsCache, readSystemFacts } from "./system/facts";
@@ -27,9 +29,7 @@ import { VERSION } from "./version";
 import { createTerminals } from "./terminals/index";
 import { createDiagnostics, describe as describeDiag, diagnoseCommand, targetsFromConfig, type Diagnostics } from "./diagnostics/index";
 import type { BoxConfig } from "./config/schema";
-import { createNetworkSupervisor, createSetupApp, realNmcli, type NetworkSupervisor } from "./network/index";
-import { csrfGuard } from "./web/auth";
-import { Hono } from "hono";
+import { createNetworkSupervisor, realNmcli, type NetworkSupervisor } from "./network/index";
 import { splitCerts } from "./cert/x509";
 import { copyFileSync, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { writeFileAtomic } from "./fs/atomic";
@@ -49,7 +49,11 @@ function openBox(opts: ServeOptions, logger: Logger) {
   mkdirSync(files.certDir, { recursive: true, mode: 0o700 });
   chmodSync(files.certDir, 0o700);
   const config = openConfigStore(files.config);
-  if (config.loadProblem) logger.error("configuration reset", { problem: config.loadProblem });
+  for (const p of config.loadProblems) logger.error("configuration problem", { problem: p });
+  // What grants access lives apart from config.json (src/admin/credentials.ts); an older box's hash moves there.
+  const credentials = openCredentials({ dataDir: opts.dataDir, legacyHash: config.legacyAdminHash, usedElsewhere: () => terminalsInUse(files.terminalsDir) });
+  if (config.legacyAdminHash) config.update(() => {}); // rewritten without the hash
+  if (credentials.problem()) logger.warn("settings locked", { reason: credentials.problem() });
   logger.setLevel(config.get().logLevel);
   logger.redact(config.get().enterpriseCode);
   logger.redact(config.get().wifi?.password);
@@ -61,15 +65,30 @@ function openBox(opts: ServeOptions, logger: Logger) {
     if (t - lanCache.at > 2000) lanCache = { at: t, value: lanAddress(opts.lanIp) };
     return lanCache.value;
   };
-  return { files, config, store, lan };
+  return { files, config, credentials, store, lan };
+}
+type Box = ReturnType<typeof openBox>;
+
+/** True when the terminals' settings hold a terminal or a POS pairing (only an admin can add them), or cannot be read. */
+function terminalsInUse(dir: string): boolean {
+  const file = join(dir, "settings.json");
+  if (!existsSync(file)) return false;
+  try {
+    const s = JSON.parse(readFileSync(file, "utf8")) as { terminals?: unknown[]; pairings?: unknown[] };
+    return (Array.isArray(s.terminals) && s.terminals.length > 0) || (Array.isArray(s.pairings) && s.pairings.length > 0);
+  } catch { return true; }
 }
 
 async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const started = performance.now();
   const box = openBox(opts, logger);
-  const boot = await importBootConf(bootConfigPath(opts), box.config, logger);
-  const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...(box.config.loadProblem ? [box.config.loadProblem] : [])];
-  void boot;
+  const sessionsEnd: Array<() => void> = [];
+  await importBootConf(bootConfigPath(opts), box.config, logger, undefined, (hash) => {
+    box.credentials.setHash(hash);
+    for (const f of sessionsEnd) f();
+    logger.info("admin password set from iotbox.conf");
+  });
+  const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...box.config.loadProblems, ...(box.credentials.problem() ? [`settings locked: ${box.credentials.problem()}`] : [])];
 
   let servers: ReturnType<typeof startServers> | null = null;
   let initial: { keyPem: string; chainPem: string } | null = null;
@@ -84,35 +103,8 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const certMs = Math.round(performance.now() - tCert);
 
   const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
-
-  // Payment terminals: their fleet root(s) come from <data>/terminal-fleet-roots.pem, which a
-  // technician may also drop on the boot partition (imported at start).
-  const rootsFile = join(opts.dataDir, "terminal-fleet-roots.pem");
-  const bootRoots = join(opts.bootDir, "terminal-fleet-roots.pem");
-  if (existsSync(bootRoots)) { try { copyFileSync(bootRoots, rootsFile); } catch (e) { logger.warn("could not import terminal fleet roots", { error: (e as Error).message }); } }
-  let rootsCache: { mtime: number; pems: string[] } = { mtime: -1, pems: [] };
-  const fleetRootsPem = () => {
-    try {
-      const { mtimeMs } = statSync(rootsFile);
-      if (mtimeMs !== rootsCache.mtime) rootsCache = { mtime: mtimeMs, pems: splitCerts(readFileSync(rootsFile, "utf8")) };
-    } catch { rootsCache = { mtime: -1, pems: [] }; }
-    return rootsCache.pems;
-  };
-  const terminals = createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
-
-  // The host itself (host name, NetworkManager: Wi-Fi, the set-up access point) is managed only
-  // on the appliance, whose unit sets IOTBOX_MANAGE_HOST=1: never on a developer's machine or in CI.
-  const manageHost = process.env.IOTBOX_MANAGE_HOST === "1";
-  let network: NetworkSupervisor | null = null;
-  if (manageHost) {
-    const cfg = box.config.get();
-    if (cfg.hostname && cfg.hostname !== hostname()) applyHostname(cfg.hostname, logger);
-    network = createNetworkSupervisor({ nm: realNmcli(), logger, boxId: cfg.boxId });
-    if (cfg.wifi) {
-      const wifi = cfg.wifi;
-      void network.ensureWifi(wifi.ssid, wifi.password).then((r) => { if (!r.ok) logger.warn("wi-fi from the configuration not applied", { error: r.error }); });
-    }
-  }
+  const terminals = openTerminals(opts, logger);
+  const network = startHost(box, logger);
   // Field diagnostics: probes at start, on network changes and periodically. Off with
   // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
   // (a lab, the tests on a developer's machine) where probing public resolvers makes no sense.
@@ -123,30 +115,22 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     : null;
   const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
 
-  const auth = createAuth({ secret: () => box.config.get().sessionSecret, passwordHash: () => box.config.get().adminPasswordHash });
-  const wifiApp = new Hono();
-  if (network) {
-    wifiApp.use("*", csrfGuard());
-    wifiApp.route("/", createSetupApp({ supervisor: network, isAdmin: (c) => auth.isAdmin(c), hasPassword: () => auth.hasPassword(), csrfToken: (c) => auth.csrfToken(c), loginUrl: "/settings", basePath: "/wifi" }));
-  }
+  const auth = createAuth({ credentials: box.credentials });
+  sessionsEnd.push(() => auth.endAllSessions());
+  const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get,
+    httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems, diagnostics: diagActive, adminState: () => box.credentials.state() };
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
-  const app = createWebApp({
-    lifecycle, store: box.config, auth, logger,
-    config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(),
-    facts: facts.get, freshFacts: () => facts.fresh(), httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems,
-    diagnostics: diagActive, describeDiag,
-    restart: () => { logger.info("exiting for restart"); process.exit(75); },
-    clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
-    terminals: () => terminals.list(),
-    mounts: [
-      { path: "/api/pos", app: terminals.posApi, admin: false },        // bearer token from pairing, CORS for the POS origins
-      { path: "/api/terminals", app: terminals.adminApi, admin: true },  // admin session + CSRF header
-      ...(network ? [{ path: "/wifi", app: wifiApp, admin: false }, { path: "/", app: captiveProbes(() => network?.state().mode === "ap"), admin: false }] : []),  // the set-up page checks the admin itself (open before a password exists)
-    ],
+  const front = createHttpFront({
+    web: { ...statusSources, store: box.config, auth, logger, describeDiag, freshFacts: () => facts.fresh(),
+      restart: () => { logger.info("exiting for restart"); process.exit(75); },
+      clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
+      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem() },
+    terminals, network, auth, logger,
+    ownHosts: createOwnHosts({ lanIp: () => box.lan()?.ipv4 ?? null, hostname: () => hostname(), httpsName: () => { const u = lifecycle.url(); return u ? new URL(u).hostname : null; } }),
   });
   servers = startServers({
     httpPort: opts.httpPort, httpsPort: opts.httpsPort, hostname: opts.listen, logger, tls: initial!,
-    fetch: (req, server) => { serverRef = server as unknown as typeof serverRef; return app.fetch(req, { server }); },
+    fetch: (req, server) => { serverRef = server as unknown as typeof serverRef; return front(req, { server }); },
   });
   logger.info("listening", { http: servers.httpPort, https: servers.httpsPort, version: VERSION, startMs: Math.round(performance.now() - started),
     // where a slow start goes: process start → serve() (runtime + module load), the certificate
@@ -165,7 +149,6 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     leds.apply("ACT", LED_TABLE[cls].act);
     leds.apply("PWR", LED_TABLE[cls].pwr);
   };
-  const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get, httpsPort: () => servers!.httpsPort, setupProblems, diagnostics: diagActive };
   lifecycle.onChange(updateLeds);
   diagnostics?.onChange(updateLeds);
   // A certificate request that failed before any HTTP status: look for the cause now.
@@ -207,6 +190,41 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
 }
 
 /**
+ * Payment terminals: their fleet root(s) come from <data>/terminal-fleet-roots.pem, which a
+ * technician may also drop on the boot partition (imported at start).
+ */
+function openTerminals(opts: ServeOptions, logger: Logger) {
+  const rootsFile = join(opts.dataDir, "terminal-fleet-roots.pem");
+  const bootRoots = join(opts.bootDir, "terminal-fleet-roots.pem");
+  if (existsSync(bootRoots)) { try { copyFileSync(bootRoots, rootsFile); } catch (e) { logger.warn("could not import terminal fleet roots", { error: (e as Error).message }); } }
+  let rootsCache: { mtime: number; pems: string[] } = { mtime: -1, pems: [] };
+  const fleetRootsPem = () => {
+    try {
+      const { mtimeMs } = statSync(rootsFile);
+      if (mtimeMs !== rootsCache.mtime) rootsCache = { mtime: mtimeMs, pems: splitCerts(readFileSync(rootsFile, "utf8")) };
+    } catch { rootsCache = { mtime: -1, pems: [] }; }
+    return rootsCache.pems;
+  };
+  return createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
+}
+
+/**
+ * The host itself (host name, NetworkManager: Wi-Fi, the set-up access point) is managed only
+ * on the appliance, whose unit sets IOTBOX_MANAGE_HOST=1: never on a developer's machine or in CI.
+ */
+function startHost(box: Box, logger: Logger): NetworkSupervisor | null {
+  if (process.env.IOTBOX_MANAGE_HOST !== "1") return null;
+  const cfg = box.config.get();
+  if (cfg.hostname && cfg.hostname !== hostname()) applyHostname(cfg.hostname, logger);
+  const network = createNetworkSupervisor({ nm: realNmcli(), logger, boxId: cfg.boxId });
+  if (cfg.wifi) {
+    const wifi = cfg.wifi;
+    void network.ensureWifi(wifi.ssid, wifi.password).then((r) => { if (!r.ok) logger.warn("wi-fi from the configuration not applied", { error: r.error }); });
+  }
+  return network;
+}
+
+/**
  * The root filesystem is read-only: /etc/hostname is a link into the data partition, so the name
  * is written there (atomically) and set for the running system with `hostnamectl --transient`.
  */
@@ -220,14 +238,6 @@ function applyHostname(name: string, logger: Logger) {
   } catch (e) {
     logger.warn("could not set the host name", { hostname: name, error: (e as Error).message });
   }
-}
-
-/** On the access point, phones' connectivity checks are sent to the Wi-Fi set-up page (their DNS answers point here). */
-function captiveProbes(apMode: () => boolean): Hono {
-  const app = new Hono();
-  for (const p of ["/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html", "/connecttest.txt", "/ncsi.txt", "/canonical.html", "/success.txt"])
-    app.get(p, (c) => (apMode() ? c.redirect("/wifi", 302) : c.notFound()));
-  return app;
 }
 
 /** The diagnosis targets from the configuration and what the box knows of its own name. */

@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { createLogger, isLevel } from "../../src/log";
+import type { Server } from "bun";
 import { createAcmeIssuer } from "./acme";
+import { clientAddress } from "./attempts";
 import { intOption, parseOptions, usage, UsageError, type OptionSpec } from "./cli/args";
 import { createDnsimpleZone } from "./dns";
 import { hashEnterpriseCode, KINDS, SUBSCRIPTIONS, type DatabaseKind, type SubscriptionState } from "./eligibility";
@@ -40,6 +42,9 @@ const SERVE: OptionSpec[] = [
   { flag: "stale-days", env: "IOTBOX_PROVISIONER_STALE_DAYS", default: "90", help: "remove a box's A record after this many days unheard" },
   { flag: "janitor-interval-s", env: "IOTBOX_PROVISIONER_JANITOR_INTERVAL_S", default: "60", help: "how often leftover TXT and stale A records are swept" },
   { flag: "txt-grace-s", env: "IOTBOX_PROVISIONER_TXT_GRACE_S", default: "300", help: "a noted TXT record older than this is no longer a live order's" },
+  { flag: "refused-attempts", env: "IOTBOX_PROVISIONER_REFUSED_ATTEMPTS", default: "10", help: "refused attempts answered per source address and per database per window; then 429" },
+  { flag: "refused-window-s", env: "IOTBOX_PROVISIONER_REFUSED_WINDOW_S", default: "60", help: "the window of --refused-attempts" },
+  { flag: "trusted-proxies", env: "IOTBOX_PROVISIONER_TRUSTED_PROXIES", default: "", help: "comma-separated proxy addresses whose X-Forwarded-For is believed" },
   { flag: "log-level", env: "IOTBOX_PROVISIONER_LOG_LEVEL", default: "info", help: "debug|info|warn|error" },
 ];
 
@@ -80,11 +85,17 @@ async function serve(argv: string[]) {
   await store.migrate();
   const dns = createDnsimpleZone({ baseUrl: need(o, "dnsimple-base-url"), token, accountId, zone });
   const issuer = createAcmeIssuer({ directoryUrl, zone, dns, store, logger });
+  const refused = intOption(o, "refused-attempts", 1, 1_000_000);
+  const attemptLimits = { perSource: refused, perDatabase: refused, windowMs: intOption(o, "refused-window-s", 1, 86_400) * 1000 };
   const service = createCertificateService({ store, dns, issuer, zone, logger, instanceId: randomUUID(),
     limits: { newPerWeek: intOption(o, "weekly-new-certs", 1, 1_000_000), duplicatesPerWeek: intOption(o, "weekly-duplicates", 1, 1000) },
-    minRemainingMs: intOption(o, "renew-days", 1, 365) * 86_400_000, hostRecordTtl: 300 });
-  const janitor = createJanitor({ store, dns, logger, txtGraceMs: intOption(o, "txt-grace-s", 0, 86_400) * 1000, staleHostMs: intOption(o, "stale-days", 1, 3650) * 86_400_000 });
-  const app = createApp({ service, logger, health: async () => { await store.ping(); return { version: VERSION }; } });
+    minRemainingMs: intOption(o, "renew-days", 1, 365) * 86_400_000, hostRecordTtl: 300, attemptLimits });
+  const janitor = createJanitor({ store, dns, logger, txtGraceMs: intOption(o, "txt-grace-s", 0, 86_400) * 1000, staleHostMs: intOption(o, "stale-days", 1, 3650) * 86_400_000,
+    refusalWindowMs: attemptLimits.windowMs });
+  const trusted = new Set((o["trusted-proxies"] ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+  const sourceOf = (req: Request, server: unknown) =>
+    clientAddress((server as Server<unknown> | undefined)?.requestIP(req)?.address ?? "unknown", req.headers.get("x-forwarded-for"), trusted);
+  const app = createApp({ service, logger, sourceOf, health: async () => { await store.ping(); return { version: VERSION }; } });
   const certFile = o["tls-cert"], keyFile = o["tls-key"];
   if (!!certFile !== !!keyFile) throw new UsageError("--tls-cert and --tls-key go together");
   const server = Bun.serve({

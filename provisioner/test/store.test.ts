@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { startPostgres, type Postgres } from "../../testkit";
+import { decideBudget } from "../src/budget";
 import { Store } from "../src/store";
 import { openPostgres } from "../src/store/postgres";
 import { openSqlite } from "../src/store/sqlite";
@@ -20,7 +22,7 @@ const drivers: Array<[string, () => Store]> = [
 
 for (const [name, open] of drivers) {
   describe(`store on ${name}`, () => {
-    test("databases, certificates, issuances, host records, cleanups, accounts, leases", async () => {
+    test("databases, certificates, issuances, host records, cleanups, accounts", async () => {
       const s = open();
       try {
         await s.migrate();
@@ -72,15 +74,58 @@ for (const [name, open] of drivers) {
         await s.setAccountUrl(dirUrl, "https://acme/acct/1");
         expect(await s.getAccount(dirUrl)).toEqual({ keyPem: "KEY-A", accountUrl: "https://acme/acct/1" });
 
-        expect(await s.tryLease(label, "one", 1000, 100)).toBe(true);
-        expect(await s.tryLease(label, "two", 1050, 100)).toBe(false);
-        expect(await s.tryLease(label, "two", 1101, 100)).toBe(true); // expired
-        await s.releaseLease(label, "two");
-        expect(await s.tryLease(label, "one", 1102, 100)).toBe(true);
-
         expect(await s.removeDatabase(u)).toBe(true);
         expect(await s.removeDatabase(u)).toBe(false);
       } finally { await s.close(); }
     }, 30_000);
+
+    test("a reservation is the label's lease and counts as an issuance until it is completed, released or expires", async () => {
+      const s = open();
+      try {
+        await s.migrate();
+        const u = `db-${crypto.randomUUID()}`, label = `l${crypto.randomUUID().slice(0, 8)}`;
+        const t = 1_700_000_000_000;
+        const allowTwo = (h: Parameters<Parameters<Store["reserveOrder"]>[1]>[0]) => decideBudget({ ...h, databaseNewLimit: 2 }, { newPerWeek: 1e6, duplicatesPerWeek: 5 }, t);
+        const req = (lbl: string, owner: string, now = t) => ({ label: lbl, dbUuid: u, owner, now, leaseMs: 1000, windowStart: now - 7 * 86_400_000 });
+        expect(await s.reserveOrder(req(label, "a"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
+        expect(await s.reserveOrder(req(label, "b"), allowTwo)).toEqual({ kind: "busy" });
+        expect((await s.issuanceHistory(`${label}x`, u, t - 1)).databaseNewIssuances).toEqual([t]);
+        expect(await s.reserveOrder(req(`${label}2`, "c"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
+        expect((await s.reserveOrder(req(`${label}3`, "d"), allowTwo)).kind).toBe("spent");
+        await s.releaseReservation(`${label}2`, "c");
+        expect((await s.reserveOrder(req(`${label}3`, "d", t + 1), allowTwo)).kind).toBe("reserved");
+        await s.completeReservation(label, "a", u, t + 2, true);
+        expect((await s.issuanceHistory(label, u, t - 1)).labelIssuances).toEqual([t + 2]);
+        expect((await s.reserveOrder(req(`${label}4`, "e", t + 3), allowTwo)).kind).toBe("spent"); // the issuance and label3's reservation
+        // label3's instance died: its reservation stops counting when its lease ends.
+        expect((await s.reserveOrder(req(`${label}4`, "e", t + 1 + 1000), allowTwo)).kind).toBe("reserved");
+      } finally { await s.close(); }
+    }, 30_000);
+
+    test("simultaneous reservations never exceed the budget (generated budgets and request mixes)", async () => {
+      const stores = name === "postgres" ? [open(), open()] : [open()]; // two PostgreSQL clients = two instances
+      try {
+        await stores[0]!.migrate();
+        let clock = Date.now(); // each run on its own millisecond: earlier runs' reservations are filtered out below
+        await fc.assert(fc.asyncProperty(
+          fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 25 }), fc.integer({ min: 1, max: 25 }),
+          async (lines, zoneLimit, mine, others) => {
+            const t = (clock += 10), run = crypto.randomUUID().slice(0, 8);
+            const zone = { newPerWeek: zoneLimit, duplicatesPerWeek: 5 };
+            const reserve = (i: number, db: string, limit: number) => stores[i % stores.length]!.reserveOrder(
+              { label: `${run}-${db}-${i}`, dbUuid: `${run}-${db}`, owner: `o${i}`, now: t, leaseMs: 60_000, windowStart: t - 7 * 86_400_000 },
+              (h) => decideBudget({ ...h, newIssuances: h.newIssuances.filter((x) => x >= t), databaseNewLimit: limit }, zone, t));
+            const all = await Promise.all([
+              ...Array.from({ length: mine }, (_, i) => reserve(i, "mine", lines + 1)),
+              ...Array.from({ length: others }, (_, i) => reserve(1000 + i, "other", 100)),
+            ]);
+            const reservedMine = all.slice(0, mine).filter((r) => r.kind === "reserved").length;
+            const reserved = all.filter((r) => r.kind === "reserved").length;
+            expect(reservedMine).toBeLessThanOrEqual(lines + 1);
+            expect(reserved).toBeLessThanOrEqual(zoneLimit);
+            expect(reserved).toBe(Math.min(zoneLimit, Math.min(mine, lines + 1) + others)); // and nothing is refused needlessly
+          }), { numRuns: 15 });
+      } finally { for (const st of stores) await st.close(); }
+    }, 60_000);
   });
 }

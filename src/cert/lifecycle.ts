@@ -14,7 +14,9 @@ import { boxHostName, ReplyRejected, verifyPair, certInfo, type CertInfo } from 
 // Loaded on first use (see keygen.ts); the Reflect polyfill must be in place before @peculiar/x509 loads.
 const keygen = async () => { await import("reflect-metadata"); return import("./keygen"); };
 
-export type Trigger = "start" | "homepage" | "timer" | "settings" | "cli" | "ip-change";
+export type Trigger = "start" | "homepage" | "timer" | "settings" | "cli" | "ip-change" | "visitor";
+/** Triggers anyone on the LAN can cause without a password: together, at most one request per spacing. */
+const UNAUTHENTICATED: ReadonlySet<Trigger> = new Set(["homepage", "visitor"]);
 
 export interface CertState {
   error: CertError | null;
@@ -35,13 +37,13 @@ export interface LifecycleDeps {
   /** Called with the pair to serve whenever it changes (hot swap). */
   onServe: (gen: Generation) => void;
   now?: () => Date;
-  /** Minimum spacing of service requests triggered by homepage loads. */
+  /** Minimum spacing of service requests triggered without a password (homepage loads, the open check API). */
   minRequestSpacingMs?: number;
 }
 
 export function createCertificateLifecycle(d: LifecycleDeps) {
   const now = d.now ?? (() => new Date());
-  const spacing = d.minRequestSpacingMs ?? 10_000;
+  const spacing = d.minRequestSpacingMs ?? 60_000;
   let state: CertState = { error: null, checking: false, lastCheckAt: null, nextCheckAt: null, lastFetchReason: null, real: null, serving: "temporary" };
   let inFlight: Promise<CertState> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -110,7 +112,7 @@ export function createCertificateLifecycle(d: LifecycleDeps) {
 
     const t = now().getTime();
     if (t < retryAfterUntil) return finish(state.error ?? readError, null, true);
-    if (trigger === "homepage" && t - lastRequestAt < spacing) return finish(state.error ?? readError, null, true);
+    if (UNAUTHENTICATED.has(trigger) && t - lastRequestAt < spacing) return finish(state.error ?? readError, null, true);
     lastRequestAt = t;
 
     const { generateKeyPem, createCsrPem } = await keygen();

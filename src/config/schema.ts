@@ -9,7 +9,6 @@ export interface BoxConfig {
   dbUuid: string | null;
   enterpriseCode: string | null;
   provisioningUrl: string;
-  adminPasswordHash: string | null;
   hostname: string | null;
   wifi: { ssid: string; password: string; country: string | null } | null;
   logLevel: Level;
@@ -23,18 +22,16 @@ export interface BoxConfig {
   reportedIp: string | null;
   /** The import of <boot>/iotbox.conf: when, what was wrong with it, and the hash of the file as left. */
   bootImport: { appliedAt: string; problems: string[]; fileHash: string } | null;
-  /** Signs session cookies; made on first start, never shown. */
-  sessionSecret: string;
 }
 
 export const DEFAULT_PROVISIONING_URL = "https://www.odoo.com";
 
-export function defaultConfig(boxId: string, sessionSecret: string): BoxConfig {
+export function defaultConfig(boxId: string): BoxConfig {
   return {
     boxId, serverUrl: null, dbUuid: null, enterpriseCode: null,
-    provisioningUrl: DEFAULT_PROVISIONING_URL, adminPasswordHash: null, hostname: null, wifi: null,
+    provisioningUrl: DEFAULT_PROVISIONING_URL, hostname: null, wifi: null,
     logLevel: "info", diag: { enabled: true, publicResolvers: null, connectivityUrl: null, canaryName: null },
-    subjectCn: null, csrNames: null, reportedIp: null, bootImport: null, sessionSecret,
+    subjectCn: null, csrNames: null, reportedIp: null, bootImport: null,
   };
 }
 

@@ -1,18 +1,23 @@
 /**
  * The configuration on disk: `<data>/config.json`, mode 0600, written atomically, so it is
- * readable after a power cut at any moment. A file that does not parse is kept aside (never
- * silently overwritten) and the box starts from defaults, saying so.
+ * readable after a power cut at any moment. It is decoded field by field (decode.ts): a field of
+ * the wrong type falls back to its default and is listed as a problem, the rest stands. A file
+ * that does not parse at all is kept aside (never silently overwritten) and the box starts from
+ * defaults, saying so. What grants access (the admin password) is NOT here: see src/admin.
  */
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, renameSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../fs/atomic";
+import { decodeConfig } from "./decode";
 import { defaultConfig, type BoxConfig } from "./schema";
 
 export interface ConfigStore {
   get(): BoxConfig;
   update(change: (c: BoxConfig) => void): BoxConfig;
-  /** A problem found while loading (e.g. a corrupt file set aside), for the homepage. */
-  loadProblem: string | null;
+  /** Problems found while loading (a corrupt file set aside, a field reset), for the homepage. */
+  loadProblems: string[];
+  /** An admin password hash found in an older config.json, to move to the credential store. */
+  legacyAdminHash: string | null;
 }
 
 export function newBoxId(): string {
@@ -20,35 +25,50 @@ export function newBoxId(): string {
 }
 
 export function openConfigStore(path: string, now = () => new Date()): ConfigStore {
-  let loadProblem: string | null = null;
+  const problems: string[] = [];
+  let legacyAdminHash: string | null = null;
   let config: BoxConfig;
-  const fresh = () => defaultConfig(newBoxId(), randomBytes(32).toString("base64url"));
+  const stamp = () => now().toISOString().replace(/[:.]/g, "");
+  const write = (c: BoxConfig) => writeFileAtomic(path, JSON.stringify(c, null, 2), 0o600);
   if (existsSync(path)) {
-    try {
-      const parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<BoxConfig>;
-      if (!parsed || typeof parsed.boxId !== "string" || typeof parsed.sessionSecret !== "string") throw new Error("missing boxId or sessionSecret");
-      const base = defaultConfig(parsed.boxId, parsed.sessionSecret);
-      config = { ...base, ...parsed, diag: { ...base.diag, ...(parsed.diag ?? {}) } };
-    } catch (e) {
-      const aside = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, "")}`;
+    let parsed: unknown;
+    let text: string | null = null;
+    try { text = readFileSync(path, "utf8"); parsed = JSON.parse(text); } catch (e) {
+      const aside = `${path}.corrupt-${stamp()}`;
       renameSync(path, aside);
-      loadProblem = `the stored configuration could not be read (${(e as Error).message}); it was kept as ${aside} and the box started from defaults`;
-      config = fresh();
-      writeFileAtomic(path, JSON.stringify(config, null, 2), 0o600);
+      const why = text === null ? `it could not be read (${(e as NodeJS.ErrnoException).code ?? "error"})` : "it is not valid JSON";
+      problems.push(`the stored configuration could not be used (${why}); it was kept as ${aside} and the box started from defaults`);
+      config = defaultConfig(newBoxId());
+      write(config);
+      return store();
+    }
+    const id = parsed && typeof parsed === "object" && typeof (parsed as { boxId?: unknown }).boxId === "string" && /^[0-9a-f]{10}$/.test((parsed as { boxId: string }).boxId) ? (parsed as { boxId: string }).boxId : newBoxId();
+    const decoded = decodeConfig(parsed, defaultConfig(id));
+    config = decoded.config;
+    legacyAdminHash = decoded.legacyAdminHash;
+    if (decoded.problems.length) {
+      // The values that were reset stay readable for a human; the file itself is only rewritten on the next change.
+      try { copyFileSync(path, `${path}.damaged-${stamp()}`); } catch {}
+      problems.push(...decoded.problems);
     }
   } else {
-    config = fresh();
-    writeFileAtomic(path, JSON.stringify(config, null, 2), 0o600);
+    config = defaultConfig(newBoxId());
+    write(config);
   }
-  return {
-    get: () => config,
-    update(change) {
-      const next = structuredClone(config);
-      change(next);
-      writeFileAtomic(path, JSON.stringify(next, null, 2), 0o600);
-      config = next;
-      return config;
-    },
-    get loadProblem() { return loadProblem; },
-  };
+  return store();
+
+  function store(): ConfigStore {
+    return {
+      get: () => config,
+      update(change) {
+        const next = structuredClone(config);
+        change(next);
+        write(next);
+        config = next;
+        return config;
+      },
+      loadProblems: problems,
+      get legacyAdminHash() { return legacyAdminHash; },
+    };
+  }
 }

@@ -1,84 +1,121 @@
 /**
- * Admin authentication for the settings: a password (argon2id hash in the config), a signed
- * session cookie, CSRF protection (a per-browser token in a SameSite=Strict cookie that every
- * form must echo, plus an Origin check), and a rate limit on failed logins.
+ * Admin authentication for the settings. The password's hash lives in the credential store
+ * (`src/admin/credentials.ts`), sessions are server-side records (`src/admin/sessions.ts`)
+ * whose id travels in a `__Host-` cookie that only HTTPS can set, and each session has its own
+ * CSRF token. Before a session exists (the login form, the first password) a per-browser token
+ * in a SameSite=Strict cookie is echoed by the form. The Origin of every state-changing request
+ * is checked once, in the gate (`gate.ts`).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { Credentials } from "../admin/credentials";
+import { createLoginLimit, type LoginLimit } from "../admin/login-limit";
+import { createSessions, type Session, type Sessions } from "../admin/sessions";
+import { readForm } from "./body";
 
-export const SESSION_COOKIE = "iotbox_session";
+export const SESSION_COOKIE = "__Host-iotbox_session";
 export const CSRF_COOKIE = "iotbox_csrf";
-const SESSION_MS = 8 * 3600_000;
 
-const sign = (secret: string, data: string) => createHmac("sha256", secret).update(data).digest("base64url");
 const safeEq = (a: string, b: string) => { const x = Buffer.from(a), y = Buffer.from(b); return x.length === y.length && timingSafeEqual(x, y); };
-const isHttps = (c: Context) => new URL(c.req.url).protocol === "https:";
+export const isHttps = (c: Context) => c.req.url.startsWith("https:");
 
-export function createAuth(o: { secret: () => string; passwordHash: () => string | null; now?: () => number }) {
-  const now = o.now ?? Date.now;
-  const failures = new Map<string, number[]>();
-  const WINDOW = 5 * 60_000, MAX_FAILS = 5;
+export type LoginOutcome = { ok: true } | { ok: false; lockedForS: number } | { ok: false; wrong: true };
+
+export interface AuthOptions {
+  credentials: Pick<Credentials, "state" | "hash" | "setHash">;
+  sessions?: Sessions;
+  loginLimit?: LoginLimit;
+  /** How many argon2 checks may run at once (each holds ~64 MiB for a moment). */
+  maxParallelChecks?: number;
+}
+
+export function createAuth(o: AuthOptions) {
+  const sessions = o.sessions ?? createSessions();
+  const limit = o.loginLimit ?? createLoginLimit();
+  const maxChecks = o.maxParallelChecks ?? 1;
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async <T>(f: () => Promise<T>): Promise<T> => {
+    if (running >= maxChecks) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try { return await f(); } finally { running--; waiting.shift()?.(); }
+  };
+
+  const sessionOf = (c: Context): Session | null => (isHttps(c) ? sessions.get(getCookie(c, SESSION_COOKIE)) : null);
 
   return {
-    hasPassword: () => !!o.passwordHash(),
-    async verifyPassword(pw: string): Promise<boolean> {
-      const h = o.passwordHash();
-      if (!h) return false;
-      try { return await Bun.password.verify(pw, h); } catch { return false; }
+    state: () => o.credentials.state(),
+    hasPassword: () => o.credentials.state() !== "open",
+    /** True only over HTTPS with a live server-side session. */
+    isAdmin: (c: Context): boolean => sessionOf(c) !== null,
+    /** Count the attempt first, then check the password; a locked-out client is refused unchecked. */
+    async login(client: string, password: string): Promise<LoginOutcome> {
+      const attempt = limit.begin(client);
+      if (!attempt.ok) return { ok: false, lockedForS: attempt.retryAfterS };
+      const hash = o.credentials.hash();
+      let good = false;
+      try { good = !!hash && await slot(() => Bun.password.verify(password, hash)); } catch { good = false; }
+      attempt.settle(good);
+      return good ? { ok: true } : { ok: false, wrong: true };
     },
-    /** Seconds to wait if this client failed too often, else 0. */
-    lockedFor(client: string): number {
-      const t = now();
-      const list = (failures.get(client) ?? []).filter((x) => t - x < WINDOW);
-      failures.set(client, list);
-      return list.length >= MAX_FAILS ? Math.ceil((list[0]! + WINDOW - t) / 1000) : 0;
+    async checkPassword(password: string): Promise<boolean> {
+      const hash = o.credentials.hash();
+      if (!hash) return false;
+      try { return await slot(() => Bun.password.verify(password, hash)); } catch { return false; }
     },
-    recordFailure(client: string) { const l = failures.get(client) ?? []; l.push(now()); failures.set(client, l); },
-    clearFailures(client: string) { failures.delete(client); },
+    lockedFor: (client: string) => limit.lockedFor(client),
+    async setPassword(password: string): Promise<void> {
+      const hash = await slot(() => Bun.password.hash(password, { algorithm: "argon2id" }));
+      o.credentials.setHash(hash);
+      sessions.endAll();
+    },
+    /** Called when the hash changed outside the settings (iotbox.conf on the card). */
+    endAllSessions: () => sessions.endAll(),
     startSession(c: Context) {
-      const exp = now() + SESSION_MS;
-      const id = randomBytes(12).toString("base64url");
-      const value = `${id}.${exp}.${sign(o.secret(), `${id}.${exp}`)}`;
-      setCookie(c, SESSION_COOKIE, value, { httpOnly: true, sameSite: "Strict", secure: isHttps(c), path: "/", maxAge: SESSION_MS / 1000 });
+      if (!isHttps(c)) throw new Error("a session is only started over HTTPS");
+      const { id } = sessions.create();
+      setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: "Strict", secure: true, path: "/", maxAge: Math.floor(sessions.ttlMs / 1000) });
     },
-    endSession(c: Context) { deleteCookie(c, SESSION_COOKIE, { path: "/" }); },
-    isAdmin(c: Context): boolean {
-      const v = getCookie(c, SESSION_COOKIE);
-      if (!v) return false;
-      const [id, exp, mac] = v.split(".");
-      if (!id || !exp || !mac || !safeEq(mac, sign(o.secret(), `${id}.${exp}`))) return false;
-      return Number(exp) > now();
+    endSession(c: Context) {
+      sessions.end(getCookie(c, SESSION_COOKIE));
+      deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
     },
-    /** The CSRF token of this browser, set on first sight. */
+    /** The token a form must echo: the session's own, or before login this browser's. */
     csrfToken(c: Context): string {
+      const s = sessionOf(c);
+      if (s) return s.csrf;
       let t = getCookie(c, CSRF_COOKIE);
-      if (!t || !/^[A-Za-z0-9_-]{20,64}$/.test(t)) {
+      if (!t || !/^[A-Za-z0-9_-]{32}$/.test(t)) {
         t = randomBytes(24).toString("base64url");
         setCookie(c, CSRF_COOKIE, t, { httpOnly: true, sameSite: "Strict", secure: isHttps(c), path: "/" });
       }
       return t;
     },
+    /** The token this request must carry, or null when it can carry none that is valid. */
+    expectedCsrf(c: Context): string | null {
+      const s = sessionOf(c);
+      if (s) return s.csrf;
+      const t = getCookie(c, CSRF_COOKIE);
+      return t && /^[A-Za-z0-9_-]{32}$/.test(t) ? t : null;
+    },
+    sessionCount: () => sessions.count(),
   };
 }
 export type Auth = ReturnType<typeof createAuth>;
 
-/** Rejects state-changing requests whose form token does not match the cookie, or that come from another origin. */
-export function csrfGuard(): MiddlewareHandler {
+/** Rejects a state-changing request whose CSRF token (form field `_csrf` or header `X-CSRF-Token`) is not the expected one. */
+export function csrfGuard(auth: Pick<Auth, "expectedCsrf">): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
-    const origin = c.req.header("origin");
-    if (origin && origin !== "null" && new URL(origin).host !== new URL(c.req.url).host) return c.text("Forbidden: cross-site request", 403);
-    const cookie = getCookie(c, CSRF_COOKIE);
     const ctype = c.req.header("content-type") ?? "";
-    let sent: string | undefined;
-    if (ctype.includes("application/x-www-form-urlencoded") || ctype.includes("multipart/form-data")) {
-      const body = await c.req.parseBody();
+    let sent: string | undefined = c.req.header("x-csrf-token");
+    if (sent === undefined && /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(ctype)) {
+      const body = await readForm(c);
       sent = typeof body._csrf === "string" ? body._csrf : undefined;
-    } else {
-      sent = c.req.header("x-csrf-token");
     }
-    if (!cookie || !sent || !safeEq(cookie, sent)) return c.text("Forbidden: the form expired, reload the page and try again", 403);
+    const expected = auth.expectedCsrf(c);
+    if (!expected || !sent || !safeEq(expected, sent)) return c.text("Forbidden: the form expired, reload the page and try again", 403);
     return next();
   };
 }

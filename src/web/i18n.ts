@@ -19,6 +19,9 @@ const en = {
   restarting: "The box is restarting. This page will come back in a minute.", unknown: "unknown", none: "none",
   noRedirect: "Stay on this local page", redirectNote: "This box now has a trusted certificate. Use its secure address:",
   checkNow: "Check now", all: "All good: the certificate is valid and the network is fine.",
+  currentPassword: "Current password", wrongCurrentPassword: "The current password is wrong; nothing was changed.",
+  lockedTitle: "The settings are locked",
+  lockedHelp: "This box had an admin password and it can no longer be read, so nobody can choose a new one from the network. To set a new one, take out the SD card, add this line to iotbox.conf on its boot partition, put the card back and restart the box:",
 };
 export type Words = typeof en;
 const es: Words = {
@@ -38,6 +41,9 @@ const es: Words = {
   restarting: "La caja se está reiniciando. Esta página volverá en un minuto.", unknown: "desconocido", none: "ninguno",
   noRedirect: "Quedarse en esta página local", redirectNote: "Esta caja ya tiene un certificado de confianza. Usa su dirección segura:",
   checkNow: "Comprobar ahora", all: "Todo bien: el certificado es válido y la red funciona.",
+  currentPassword: "Contraseña actual", wrongCurrentPassword: "La contraseña actual es incorrecta; no se cambió nada.",
+  lockedTitle: "Los ajustes están bloqueados",
+  lockedHelp: "Esta caja tenía una contraseña de administrador que ya no se puede leer, así que nadie puede elegir otra desde la red. Para poner una nueva, saca la tarjeta SD, añade esta línea a iotbox.conf en su partición de arranque, vuelve a poner la tarjeta y reinicia la caja:",
 };
 
 export const WORDS: Record<Lang, Words> = { en, es };

@@ -128,12 +128,21 @@ export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?
 <select name="log_level" aria-label="${w.logLevel}">${["debug", "info", "warn", "error"].map((l) => html`<option value="${l}" ${l === v.logLevel ? "selected" : ""}>${l}</option>`)}</select>
 <div class="row"><button type="submit">${w.save}</button><a class="btn sec" href="/settings/logs">${w.downloadLogs}</a></div></form></section>
 <section class="card"><h2>${w.changePassword}</h2><form method="post" action="/settings/password">${tok}
+<label for="cp">${w.currentPassword}</label><input id="cp" name="current_password" type="password" autocomplete="current-password" required>
 <label for="np">${w.newPassword}</label><input id="np" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <div class="row"><button type="submit">${w.save}</button></div></form></section>
 ${terminalsSettings(lang, csrf)}
 <div class="row"><form method="post" action="/settings/restart">${tok}<button class="danger" type="submit">${w.restart}</button></form>
 <form method="post" action="/logout">${tok}<button class="sec" type="submit">${w.logout}</button></form><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`;
   return layout(lang, `${w.title} — ${w.settings}`, body);
+}
+
+/** The settings of a box that had an admin password and lost it: only the card can open them again. */
+export function lockedPage(lang: Lang, reason: string | null): H {
+  const w = WORDS[lang];
+  return layout(lang, `${w.title} — ${w.settings}`, html`<section class="banner err" role="alert"><strong>${w.lockedTitle}</strong>
+<p>${w.lockedHelp}</p><p class="code">admin_password = …</p>${reason ? html`<p class="mute">${w.detail}: ${reason}</p>` : ""}</section>
+<div class="row"><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`);
 }
 
 export function messagePage(lang: Lang, text: string): H {

@@ -5,7 +5,7 @@ import type { BoxConfig } from "../config/schema";
 import type { LanAddress } from "../net/address";
 import type { SystemFacts } from "../system/facts";
 
-export interface DiagItem { code: string; severity: "error" | "warning"; since: string; led: "net" | "dns" | "firewall" | "tls" | "clock" | "portal" }
+export interface DiagItem { code: string; severity: "error" | "warning"; since: string; led: "net" | "dns" | "firewall" | "tls" | "clock" | "portal" | "unexplained"; detail?: string }
 export interface DiagDescription { title: string; meaning: string; remedy: string }
 
 export interface StatusSources {
@@ -19,6 +19,8 @@ export interface StatusSources {
   diagnostics?: () => { active: DiagItem[] };
   describeDiag?: (code: string, lang: Lang) => DiagDescription;
   setupProblems: () => string[];
+  /** "set", "open" (no password yet: the first visitor chooses) or "locked" (lost: only the card can set one). */
+  adminState?: () => "set" | "open" | "locked";
 }
 
 export function httpsUrl(s: StatusSources): string | null {
@@ -52,7 +54,7 @@ export function buildStatus(s: StatusSources, lang: Lang = "en") {
       nextCheckAt: st.nextCheckAt,
     },
     diagnostics: diag.map((d) => ({ ...d, ...(s.describeDiag?.(d.code, lang) ?? {}) })),
-    configured: { server: !!cfg.serverUrl, credential: !!(cfg.dbUuid && cfg.enterpriseCode), adminPassword: !!cfg.adminPasswordHash },
+    configured: { server: !!cfg.serverUrl, credential: !!(cfg.dbUuid && cfg.enterpriseCode), adminPassword: s.adminState?.() ?? "open" },
     setupProblems: s.setupProblems(),
     system: s.facts(),
   };

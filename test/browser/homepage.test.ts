@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWebApp } from "../../src/web/app";
+import { openCredentials } from "../../src/admin/credentials";
 import { createAuth } from "../../src/web/auth";
 import { silentLogger } from "../../src/log/index";
 import { startServers } from "../../src/https/server";
@@ -35,7 +36,7 @@ async function serveBox(cfg: Record<string, unknown>) {
   const w = wireLifecycle(box.dataDir, cfg, { ca: [svc.ca.certPem] });
   await w.lifecycle.check("start");
   const app = createWebApp({
-    lifecycle: w.lifecycle, store: w.config, auth: createAuth({ secret: () => "s", passwordHash: () => null }), logger: silentLogger(),
+    lifecycle: w.lifecycle, store: w.config, auth: createAuth({ credentials: openCredentials({ dataDir: box.dataDir }) }), logger: silentLogger(),
     config: () => w.config.get(), version: "0.1.0", lan: () => ({ ifname: "eth0", ipv4: "192.168.1.10", mac: "b8:27:eb:12:34:56" }),
     hostname: () => "caja-01", facts: () => ({ cpuTempC: 47.2, memUsedPct: 28, memTotalMb: 906, diskUsedPct: 9, uptimeS: 93784, updatedAt: null }),
     httpsPort: () => 443, setupProblems: () => [], restart: () => {},

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createWebApp } from "../../src/web/app";
 import { createAuth } from "../../src/web/auth";
+import { openCredentials } from "../../src/admin/credentials";
 import { createLogger } from "../../src/log/index";
 import { describe as describeDiag } from "../../src/diagnostics/index";
 import { makeBoxDir, wireLifecycle } from "../support/box-fixture";
@@ -13,11 +14,14 @@ let box: ReturnType<typeof makeBoxDir>;
 let w: ReturnType<typeof wireLifecycle>;
 let logs: string[];
 let restarted = 0;
+let creds: ReturnType<typeof openCredentials>;
+const setPassword = (pw: string) => openCredentials({ dataDir: box.dataDir }).setHash(Bun.password.hashSync(pw, { algorithm: "argon2id" }));
 const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12, uptimeS: 3725, updatedAt: null };
 
 function makeApp() {
   const logger = createLogger({ write: (l) => logs.push(l) });
-  const auth = createAuth({ secret: () => w.config.get().sessionSecret, passwordHash: () => w.config.get().adminPasswordHash });
+  creds = openCredentials({ dataDir: box.dataDir });
+  const auth = createAuth({ credentials: creds });
   return createWebApp({
     lifecycle: w.lifecycle, store: w.config, auth, logger, config: () => w.config.get(), version: "9.9.9-test",
     lan: () => ({ ifname: "eth0", ipv4: "192.168.1.10", mac: "b8:27:eb:12:34:56" }), hostname: () => "caja-01",
@@ -35,14 +39,21 @@ function browser(app: ReturnType<typeof makeApp>) {
   const send = async (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-    const res = await app.request(`http://192.168.1.10${path}`, { ...init, headers });
+    const res = await app.request(`https://192.168.1.10${path}`, { ...init, headers });
     for (const c of res.headers.getSetCookie()) { const [kv] = c.split(";"); const i = kv!.indexOf("="); jar.set(kv!.slice(0, i), kv!.slice(i + 1)); }
+    // As a browser would: the next form carries the token of the last page it showed.
+    const token = /name="_csrf" value="([^"]+)"/.exec(await res.clone().text())?.[1];
+    if (token) page.csrf = token;
+    // A browser follows a 303 to the page it names (which carries the new session's token).
+    const to = res.headers.get("location");
+    if (res.status === 303 && to?.startsWith("/")) await send(to);
     return res;
   };
+  const page = { csrf: "" };
   const form = (path: string, fields: Record<string, string>, withCsrf = true) =>
-    send(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ ...(withCsrf ? { _csrf: jar.get("iotbox_csrf") ?? "" } : {}), ...fields }).toString() });
-  return { send, form, jar };
+    send(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://192.168.1.10" },
+      body: new URLSearchParams({ ...(withCsrf ? { _csrf: page.csrf } : {}), ...fields }).toString() });
+  return { send, form, jar, page };
 }
 
 describe("status and homepage", () => {
@@ -93,7 +104,7 @@ describe("status and homepage", () => {
   test("hostile values are escaped, never markup", async () => {
     w.config.update((c) => { c.bootImport = { appliedAt: "x", problems: [], fileHash: "" }; });
     const app = createWebApp({
-      lifecycle: w.lifecycle, store: w.config, auth: createAuth({ secret: () => "s", passwordHash: () => null }), logger: createLogger({ write: () => {} }),
+      lifecycle: w.lifecycle, store: w.config, auth: createAuth({ credentials: openCredentials({ dataDir: box.dataDir }) }), logger: createLogger({ write: () => {} }),
       config: () => w.config.get(), version: "1", lan: () => null, hostname: () => "<script>alert(1)</script>",
       facts: () => facts, httpsPort: () => 443, setupProblems: () => ["<img src=x onerror=alert(1)>"], restart: () => {},
     });
@@ -109,7 +120,7 @@ describe("diagnosis next to the certificate code", () => {
     w.config.update((c) => Object.assign(c, { serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234", provisioningUrl: "https://127.0.0.1:1" }));
     await w.lifecycle.check("start");
     const app = createWebApp({
-      lifecycle: w.lifecycle, store: w.config, auth: createAuth({ secret: () => "s", passwordHash: () => null }), logger: createLogger({ write: () => {} }),
+      lifecycle: w.lifecycle, store: w.config, auth: createAuth({ credentials: openCredentials({ dataDir: box.dataDir }) }), logger: createLogger({ write: () => {} }),
       config: () => w.config.get(), version: "1", lan: () => null, hostname: () => "caja-01", facts: () => facts, httpsPort: () => 443, setupProblems: () => [], restart: () => {},
       diagnostics: () => ({ active: [{ code: "ERR_IOT_FIREWALL_HTTPS_DROPPED", severity: "error", since: new Date().toISOString(), led: "firewall" }] }),
       describeDiag,
@@ -132,7 +143,8 @@ describe("settings", () => {
     expect((await b.form("/settings/password/initial", { password: "short" })).status).toBe(400);
     const chosen = await b.form("/settings/password/initial", { password: "correct horse battery" });
     expect(chosen.status).toBe(303);
-    expect(w.config.get().adminPasswordHash).toMatch(/^\$argon2id\$/);
+    expect(creds.hash()).toMatch(/^\$argon2id\$/);
+    expect(JSON.stringify(w.config.get())).not.toContain("argon2");   // not in config.json
     const saved = await b.form("/settings/credential", { db_uuid: "1f2e3d4c-0000-1111", enterprise_code: "M2401234" });
     expect(saved.status).toBe(200);
     expect(w.config.get()).toMatchObject({ dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234" });
@@ -156,7 +168,7 @@ describe("settings", () => {
   });
 
   test("settings, logs and restart need the admin; failed logins are rate-limited", async () => {
-    w.config.update((c) => { c.adminPasswordHash = Bun.password.hashSync("correct horse battery"); });
+    setPassword("correct horse battery");
     const app = makeApp();
     const b = browser(app);
     expect(await (await b.send("/settings")).text()).toContain("Log in");
@@ -170,7 +182,8 @@ describe("settings", () => {
   });
 
   test("the log bundle carries status and logs, never a secret", async () => {
-    w.config.update((c) => { c.adminPasswordHash = Bun.password.hashSync("correct horse battery"); c.enterpriseCode = "M2401234"; c.wifi = { ssid: "shop", password: "wifi-secret-99", country: "ES" }; });
+    setPassword("correct horse battery");
+    w.config.update((c) => { c.enterpriseCode = "M2401234"; c.wifi = { ssid: "shop", password: "wifi-secret-99", country: "ES" }; });
     const app = makeApp();
     const b = browser(app);
     await b.send("/settings");
@@ -182,7 +195,7 @@ describe("settings", () => {
     expect(res.headers.get("content-disposition")).toContain("attachment");
     const text = await res.text();
     expect(text).toContain("credential changed");
-    for (const secret of ["M2401234", "Z9999999", "wifi-secret-99", "correct horse", "argon2", w.config.get().sessionSecret]) expect(text).not.toContain(secret);
+    for (const secret of ["M2401234", "Z9999999", "wifi-secret-99", "correct horse", "argon2", b.jar.get("__Host-iotbox_session")!]) expect(text).not.toContain(secret);
     expect(logs.join("\n")).not.toContain("Z9999999");
     expect((await b.form("/settings/restart", {})).status).toBe(200);
     await Bun.sleep(400);

@@ -2,6 +2,9 @@
 // interface so the service can be tested with a fake. Transient failures (429, 5xx, network)
 // are retried with bounded backoff; what remains becomes an UpstreamError with a Retry-After.
 import { DNSimple } from "dnsimple";
+import { classifyDnsimple, RETRY_AFTER_S, upstreamError } from "../failure";
+
+export { UpstreamError } from "../failure";
 
 export interface DnsRecord { id: number; name: string; type: string; content: string }
 
@@ -12,13 +15,6 @@ export interface DnsZone {
   find(name: string, type: "A" | "TXT"): Promise<DnsRecord[]>;
   update(id: number, content: string): Promise<void>;
   whoami(): Promise<number>;
-}
-
-/** The CA or DNS provider failed; the box should come back after retryAfterS. */
-export class UpstreamError extends Error {
-  constructor(readonly upstream: "dnsimple" | "acme" | "database", message: string, readonly retryAfterS: number, readonly status?: number) {
-    super(message);
-  }
 }
 
 export interface DnsimpleOptions {
@@ -49,11 +45,10 @@ const statusOf = (e: unknown): number | undefined => {
   return undefined;
 };
 
-/** How long a box should wait, by what went wrong. */
-export function retryAfterFor(status: number | undefined): number {
-  if (status === 429) return 60;
-  if (status === undefined || status >= 500) return 30;
-  return 300; // 401/403/404/4xx: our configuration is wrong, an operator must act
+/** How long a box should wait, by what went wrong (401/403/404/4xx: our configuration is wrong,
+ *  an operator must act; 429, 5xx, no answer: DNSimple comes back on its own). */
+export function retryAfterFor(status: number | undefined, e?: unknown): number {
+  return RETRY_AFTER_S[classifyDnsimple(status, e)];
 }
 
 export function createDnsimpleZone(o: DnsimpleOptions): DnsZone {
@@ -74,7 +69,7 @@ export function createDnsimpleZone(o: DnsimpleOptions): DnsZone {
       }
     }
     const status = statusOf(last);
-    throw new UpstreamError("dnsimple", `DNSimple ${what} failed: ${status ? `HTTP ${status}` : String((last as Error)?.message ?? last)}`, retryAfterFor(status), status);
+    throw upstreamError("dnsimple", classifyDnsimple(status, last), `DNSimple ${what} failed: ${status ? `HTTP ${status}` : String((last as Error)?.message ?? last)}`, { status });
   };
   return {
     async create(r) {

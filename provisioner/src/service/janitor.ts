@@ -1,5 +1,6 @@
 // Removes what must not stay in the zone: challenge TXT records whose removal failed (or whose
-// order was cut short by a crash), and A records of boxes not heard from for a long time.
+// order was cut short by a crash), A records of boxes not heard from for a long time, and
+// refused attempts that have left the limit's window.
 import type { Logger } from "../../../src/log";
 import type { DnsZone } from "../dns";
 import type { Store } from "../store";
@@ -11,6 +12,8 @@ export interface JanitorOptions {
   /** A TXT cleanup entry this old is handled by the janitor (younger ones belong to a live order). */
   txtGraceMs: number;
   staleHostMs: number;
+  /** Refused attempts older than this no longer count (see attempts/): their rows go. */
+  refusalWindowMs?: number;
   now?: () => number;
 }
 
@@ -28,6 +31,9 @@ export function createJanitor(o: JanitorOptions) {
             for (const r of await o.dns.find(c.name, "TXT")) if (r.content === c.content) { await o.dns.remove(r.id); txtRemoved++; }
             await o.store.removeCleanup(c.name, c.content);
           } catch (e) { o.logger.warn("janitor: TXT record not removed yet", { record: c.name, error: String((e as Error).message) }); }
+        }
+        if (o.refusalWindowMs !== undefined) {
+          await o.store.pruneRefusals(now() - o.refusalWindowMs).catch((e) => o.logger.warn("janitor: refused attempts not pruned", { error: String((e as Error).message) }));
         }
         for (const h of await o.store.staleHostRecords(now() - o.staleHostMs)) {
           try {

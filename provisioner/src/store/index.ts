@@ -1,14 +1,22 @@
 // Storage behind one small interface; SQLite (bun:sqlite) and PostgreSQL (Bun.SQL) only differ
 // in how a statement is run (see ./sqlite.ts, ./postgres.ts).
+import type { BudgetDecision, IssuanceHistory } from "../budget";
+import type { AttemptHistory } from "../attempts/decide";
 import type { DatabaseRecord } from "../eligibility";
 import { SCHEMA } from "./schema";
 
 export type Row = Record<string, unknown>;
 
 /** Runs SQL with `?` placeholders. */
-export interface SqlDriver {
+export interface Queries {
   all(sql: string, params?: unknown[]): Promise<Row[]>;
   run(sql: string, params?: unknown[]): Promise<void>;
+}
+
+export interface SqlDriver extends Queries {
+  /** Runs `fn` in a transaction that no other exclusive section runs alongside: not in this
+   *  process, nor in another instance sharing the database. `fn` must use the queries it is given. */
+  exclusive<T>(fn: (q: Queries) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   kind: "sqlite" | "postgres";
 }
@@ -28,6 +36,14 @@ export interface StoredCertificate {
 export interface HostRecord { label: string; boxKey: string; ip: string; recordId: number; lastSeen: number }
 
 export const SERVICE_KEY_FP = "service";
+
+export interface ReservationRequest { label: string; dbUuid: string; owner: string; now: number; leaseMs: number; windowStart: number }
+export type ReservationOutcome =
+  | { kind: "reserved"; isNew: boolean }
+  | { kind: "busy" } // another order for this label is running (here or on another instance)
+  | { kind: "spent"; decision: Extract<BudgetDecision, { ok: false }> };
+
+export type History = Omit<IssuanceHistory, "databaseNewLimit">;
 
 const num = (v: unknown) => Number(v);
 
@@ -85,16 +101,54 @@ export class Store {
     [c.label, c.keyFp, c.dbUuid, c.subjectCn, c.certPem, c.keyPem, c.notBefore, c.notAfter, c.issuedAt]);
   }
 
-  // issuance history (the CA's limits)
+  // issuance history and reservations (the CA's limits)
+  /**
+   * Decides (with `decide`, pure) and reserves the budget for one order in one exclusive
+   * section: a reservation counts as an issuance at its time until it ends or expires.
+   */
+  async reserveOrder(r: ReservationRequest, decide: (h: History) => BudgetDecision): Promise<ReservationOutcome> {
+    return this.driver.exclusive(async (q) => {
+      await q.run("DELETE FROM order_reservations WHERE expires_at <= ?", [r.now]);
+      if ((await q.all("SELECT owner FROM order_reservations WHERE label = ?", [r.label])).length) return { kind: "busy" as const };
+      const d = decide(await readHistory(q, r.label, r.dbUuid, r.windowStart));
+      if (!d.ok) return { kind: "spent" as const, decision: d };
+      await q.run("INSERT INTO order_reservations (label, owner, db_uuid, was_new, reserved_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [r.label, r.owner, r.dbUuid, d.isNew ? 1 : 0, r.now, r.now + r.leaseMs]);
+      return { kind: "reserved" as const, isNew: d.isNew };
+    });
+  }
+  /** The order got its certificate: the reservation becomes an issuance (counted first, then freed). */
+  async completeReservation(label: string, owner: string, dbUuid: string, at: number, wasNew: boolean): Promise<void> {
+    await this.recordIssuance(label, dbUuid, at, wasNew);
+    await this.releaseReservation(label, owner);
+  }
+  async releaseReservation(label: string, owner: string): Promise<void> {
+    await this.driver.run("DELETE FROM order_reservations WHERE label = ? AND owner = ?", [label, owner]);
+  }
   async recordIssuance(label: string, dbUuid: string, at: number, wasNew: boolean): Promise<void> {
     await this.driver.run("INSERT INTO issuances (label, db_uuid, issued_at, was_new) VALUES (?, ?, ?, ?)", [label, dbUuid, at, wasNew ? 1 : 0]);
   }
-  async issuanceHistory(label: string, dbUuid: string, since: number) {
-    const newIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE was_new = 1 AND issued_at > ?", [since])).map((r) => num(r.issued_at));
-    const databaseNewIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE was_new = 1 AND db_uuid = ? AND issued_at > ?", [dbUuid, since])).map((r) => num(r.issued_at));
-    const labelIssuances = (await this.driver.all("SELECT issued_at FROM issuances WHERE label = ? AND issued_at > ?", [label, since])).map((r) => num(r.issued_at));
-    const [ever] = await this.driver.all("SELECT COUNT(*) AS n FROM issuances WHERE label = ?", [label]);
-    return { newIssuances, databaseNewIssuances, labelIssuances, labelEverIssued: num(ever?.n) > 0 };
+  async issuanceHistory(label: string, dbUuid: string, since: number): Promise<History> {
+    return readHistory(this.driver, label, dbUuid, since);
+  }
+
+  // refused attempts
+  async attemptHistory(a: { sourceKey: string; databaseKey: string; dbUuid: string; source: string; since: number; knownSince: number }): Promise<AttemptHistory> {
+    const rows = await this.driver.all(`SELECT scope_key, at FROM refused_attempts WHERE scope_key IN (?, ?) AND at > ?
+      UNION ALL SELECT 'known' AS scope_key, seen_at AS at FROM known_sources WHERE db_uuid = ? AND source = ? AND seen_at > ?`,
+    [a.sourceKey, a.databaseKey, a.since, a.dbUuid, a.source, a.knownSince]);
+    const times = (key: string) => rows.filter((r) => r.scope_key === key).map((r) => num(r.at));
+    return { source: times(a.sourceKey), database: times(a.databaseKey), knownSource: rows.some((r) => r.scope_key === "known") };
+  }
+  async addRefusals(keys: string[], at: number): Promise<void> {
+    for (const k of keys) await this.driver.run("INSERT INTO refused_attempts (scope_key, at) VALUES (?, ?)", [k, at]);
+  }
+  async pruneRefusals(before: number): Promise<void> {
+    await this.driver.run("DELETE FROM refused_attempts WHERE at <= ?", [before]);
+  }
+  async addKnownSource(dbUuid: string, source: string, at: number): Promise<void> {
+    await this.driver.run(`INSERT INTO known_sources (db_uuid, source, seen_at) VALUES (?, ?, ?)
+      ON CONFLICT (db_uuid, source) DO UPDATE SET seen_at = excluded.seen_at`, [dbUuid, source, at]);
   }
 
   // host A records
@@ -142,18 +196,19 @@ export class Store {
   async setAccountUrl(directoryUrl: string, url: string): Promise<void> {
     await this.driver.run("UPDATE acme_accounts SET account_url = ? WHERE directory_url = ?", [url, directoryUrl]);
   }
+}
 
-  // order leases
-  async tryLease(label: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    await this.driver.run(`INSERT INTO order_leases (label, owner, expires_at) VALUES (?, ?, ?)
-      ON CONFLICT (label) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at WHERE order_leases.expires_at < ?`,
-    [label, owner, now + ttlMs, now]);
-    const [r] = await this.driver.all("SELECT owner FROM order_leases WHERE label = ?", [label]);
-    return r?.owner === owner;
-  }
-  async releaseLease(label: string, owner: string): Promise<void> {
-    await this.driver.run("DELETE FROM order_leases WHERE label = ? AND owner = ?", [label, owner]);
-  }
+/** Issuances in the window plus the reservations of orders still running, which count as issued. */
+async function readHistory(q: Queries, label: string, dbUuid: string, since: number): Promise<History> {
+  const times = async (sql: string, params: unknown[]) => (await q.all(sql, params)).map((r) => num(r.t));
+  const newIssuances = await times(`SELECT issued_at AS t FROM issuances WHERE was_new = 1 AND issued_at > ?
+    UNION ALL SELECT reserved_at AS t FROM order_reservations WHERE was_new = 1`, [since]);
+  const databaseNewIssuances = await times(`SELECT issued_at AS t FROM issuances WHERE was_new = 1 AND db_uuid = ? AND issued_at > ?
+    UNION ALL SELECT reserved_at AS t FROM order_reservations WHERE was_new = 1 AND db_uuid = ?`, [dbUuid, since, dbUuid]);
+  const labelIssuances = await times(`SELECT issued_at AS t FROM issuances WHERE label = ? AND issued_at > ?
+    UNION ALL SELECT reserved_at AS t FROM order_reservations WHERE label = ?`, [label, since, label]);
+  const [ever] = await q.all("SELECT COUNT(*) AS n FROM issuances WHERE label = ?", [label]);
+  return { newIssuances, databaseNewIssuances, labelIssuances, labelEverIssued: num(ever?.n) > 0 };
 }
 
 function toDatabase(r: Row): DatabaseRecord {

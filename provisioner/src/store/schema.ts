@@ -1,6 +1,6 @@
 // One schema for SQLite and PostgreSQL: only types and statements both understand
 // (TEXT, BIGINT, INSERT … ON CONFLICT). Times are epoch milliseconds.
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA: string[] = [
   `CREATE TABLE IF NOT EXISTS databases (
@@ -56,9 +56,27 @@ export const SCHEMA: string[] = [
     directory_url TEXT PRIMARY KEY,
     key_pem TEXT NOT NULL,
     account_url TEXT)`,
-  // One order per label at a time, across instances sharing a PostgreSQL database.
-  `CREATE TABLE IF NOT EXISTS order_leases (
+  // An order in progress: its budget slot, taken in the same exclusive section as the decision
+  // to order (so simultaneous requests and instances cannot overspend), and the one-order-per-
+  // label-at-a-time lease. Turned into an issuance or deleted when the order ends; the row of an
+  // instance that died stops counting at expires_at. (Replaces order_leases, no longer used.)
+  `CREATE TABLE IF NOT EXISTS order_reservations (
     label TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
+    db_uuid TEXT NOT NULL,
+    was_new BIGINT NOT NULL,
+    reserved_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL)`,
+  // Refused attempts (wrong code, unknown database…), keyed "source:<addr>" or "database:<uuid>".
+  `CREATE TABLE IF NOT EXISTS refused_attempts (
+    scope_key TEXT NOT NULL,
+    at BIGINT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS refused_attempts_key ON refused_attempts (scope_key, at)`,
+  `CREATE INDEX IF NOT EXISTS refused_attempts_at ON refused_attempts (at)`,
+  // Sources that were served a certificate for a database (exempt from its per-database limit).
+  `CREATE TABLE IF NOT EXISTS known_sources (
+    db_uuid TEXT NOT NULL,
+    source TEXT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (db_uuid, source))`,
 ];
