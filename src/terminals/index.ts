@@ -32,6 +32,8 @@ export interface Terminals {
   adminApi: Hono<any>;
   list(): Promise<TerminalSummary[]>;
   start(): Promise<void>;
+  /** What was damaged in the stored settings and dropped or reset at start, for the homepage. */
+  problems(): string[];
   stop(): Promise<void>;
   /** For tests and shutdown: resolves when no payment or refund is being worked on. */
   idle(): Promise<void>;
@@ -46,12 +48,15 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
 
   // Settings are read (and the folder made) on first use, never at import or construction.
   let current: Settings | null = null;
+  let loadProblems: string[] = [];
   function settings(): Settings {
     if (current) return current;
     terminalsDir(opts.dataDir);
-    const loaded = loadSettings(dir, () => `iotbox-${newServiceId().slice(0, 6)}`);
+    const { settings: loaded, problems } = loadSettings(dir, () => `iotbox-${newServiceId().slice(0, 6)}`, now);
     for (const t of loaded.terminals) { log.redact(t.passphrase); registry.add(t); }
+    for (const p of problems) log.warn("terminal settings damaged", { problem: p });
     saveSettings(dir, loaded);
+    loadProblems = problems;
     current = loaded;
     return current;
   }
@@ -82,6 +87,7 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
     adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list, releaseUnresolved: (id) => engine.releaseUnresolved(id) }),
     list,
     async start() { settings(); engine.resume(); },
+    problems() { settings(); return loadProblems; },
     stop: () => engine.stop(),
     idle: () => engine.idle(),
   };

@@ -10,11 +10,12 @@
  * (Older boxes kept one journal/<tx>.json per payment: read once, then folded into the log.)
  */
 import {
-  appendFileSync, chmodSync, closeSync, existsSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync,
-  readFileSync, readSync, unlinkSync, writeSync,
+  appendFileSync, chmodSync, closeSync, copyFileSync, existsSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync,
+  readFileSync, readSync, renameSync, unlinkSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic";
+import { decodeSettings, decodeTx } from "./decode";
 import type { PaymentOutcome } from "./messages";
 
 export interface TerminalConfig {
@@ -83,17 +84,35 @@ export function terminalsDir(dataDir: string): string {
   return dir;
 }
 
-export function loadSettings(dir: string, newSaleId: () => string): Settings {
+/**
+ * settings.json decoded (decode.ts): what is damaged is dropped or reset and reported, the rest
+ * stands. The file as found is kept beside it whenever something in it could not be used: as
+ * settings.json.corrupt-<time> when it does not parse at all (the box then starts with no
+ * terminals), as settings.json.damaged-<time> when only parts were dropped.
+ */
+export function loadSettings(dir: string, newSaleId: () => string, now = () => new Date()): { settings: Settings; problems: string[] } {
   const path = join(dir, "settings.json");
-  if (!existsSync(path)) return { version: 1, saleId: newSaleId(), terminals: [], posOrigins: [], pairings: [] };
-  const s = JSON.parse(readFileSync(path, "utf8")) as Settings;
-  return { version: 1, saleId: s.saleId || newSaleId(), terminals: s.terminals ?? [], posOrigins: s.posOrigins ?? [], pairings: s.pairings ?? [] };
+  const empty = (): Settings => ({ version: 1, saleId: newSaleId(), terminals: [], posOrigins: [], pairings: [] });
+  if (!existsSync(path)) return { settings: empty(), problems: [] };
+  const stamp = now().toISOString().replace(/[:.]/g, "");
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(path, "utf8")); } catch (e) { raw = e; }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Error) {
+    const aside = `${path}.corrupt-${stamp}`;
+    renameSync(path, aside);
+    const why = raw instanceof SyntaxError ? "it is not valid JSON" : raw instanceof Error ? `it could not be read (${(raw as NodeJS.ErrnoException).code ?? raw.message})` : "it does not hold an object";
+    return { settings: empty(), problems: [`terminals/settings.json could not be used (${why}); it was kept as ${aside}: the terminals and POS pairings must be set again`] };
+  }
+  const decoded = decodeSettings(raw as Record<string, unknown>, newSaleId);
+  if (decoded.problems.length) copyFileSync(path, `${path}.damaged-${stamp}`);
+  return decoded;
 }
 
 export function saveSettings(dir: string, s: Settings): void {
   writeFileAtomic(join(dir, "settings.json"), JSON.stringify(s, null, 2) + "\n", FILE_MODE);
 }
 
+const asTx = (raw: unknown): Tx => { const tx = decodeTx(raw); if (typeof tx === "string") throw new Error(tx); return tx; };
 const TX_FILE = /^tx_[A-Za-z0-9]{8,40}\.json$/; // the per-payment files of older boxes
 const LOG = "journal.log";
 /** Rewrite the log once it holds this much more than the live records (and is over 1 MiB). */
@@ -169,7 +188,7 @@ export function createJournal(dir: string): Journal {
       // Records of older boxes (one file per payment); unreadable ones stay where they are.
       for (const f of readdirSync(jdir).sort()) {
         if (!TX_FILE.test(f)) continue; // leftovers of interrupted atomic writes start with "."
-        try { keep(JSON.parse(readFileSync(join(jdir, f), "utf8")) as Tx); legacyRead.push(f); } catch (err) { onUnreadable?.(f, err); }
+        try { keep(asTx(JSON.parse(readFileSync(join(jdir, f), "utf8")))); legacyRead.push(f); } catch (err) { onUnreadable?.(f, err); }
       }
       if (existsSync(logPath)) {
         const text = readFileSync(logPath, "utf8");
@@ -178,9 +197,8 @@ export function createJournal(dir: string): Journal {
           if (!line.trim() || /^\0+$/.test(line)) return;
           const cut = i === lines.length - 1; // no newline after it: the write was cut
           try {
-            const tx = JSON.parse(line) as Tx;
-            if (cut || !tx || typeof tx.id !== "string" || typeof tx.state !== "string") throw new Error(cut ? "the line was cut (no newline)" : "not a transaction record");
-            keep(tx);
+            if (cut) throw new Error("the line was cut (no newline)");
+            keep(asTx(JSON.parse(line)));
           } catch (err) {
             unreadableLines.push(line);
             onUnreadable?.(`${LOG} line ${i + 1}`, err);
