@@ -5,13 +5,14 @@
  * Spanish. Pure data; the README table is generated from the same values.
  */
 export type Severity = "error" | "warning";
-export type LedClass = "net" | "dns" | "firewall" | "tls" | "clock" | "portal";
+export type LedClass = "net" | "dns" | "firewall" | "tls" | "clock" | "portal" | "unexplained";
 export type Lang = "en" | "es";
 
 export const CODES = [
   "ERR_IOT_NET_NO_LINK",
   "ERR_IOT_NET_NO_ADDRESS",
   "ERR_IOT_NET_NO_GATEWAY",
+  "ERR_IOT_NET_UPLINK_DOWN",
   "ERR_IOT_DNS_UNREACHABLE",
   "ERR_IOT_DNS_REBIND_BLOCKED",
   "ERR_IOT_FIREWALL_HTTPS_DROPPED",
@@ -19,6 +20,7 @@ export const CODES = [
   "ERR_IOT_TLS_INTERCEPTED",
   "ERR_IOT_CAPTIVE_PORTAL",
   "ERR_IOT_CLOCK_UNSYNCED",
+  "ERR_IOT_DIAG_UNEXPLAINED",
 ] as const;
 export type Code = (typeof CODES)[number];
 
@@ -53,16 +55,21 @@ export const REGISTRY: Record<Code, CodeInfo> = {
       remedy: "Check the router: its DHCP must hand out a gateway (router option) and the router must be on and reachable." },
     { title: "Sin puerta de enlace", meaning: "La caja tiene dirección pero no ruta por defecto, o la puerta de enlace no responde: no puede salir de la red local.",
       remedy: "Revisa el router: su DHCP debe entregar una puerta de enlace y el router debe estar encendido y accesible." }),
+  ERR_IOT_NET_UPLINK_DOWN: info("ERR_IOT_NET_UPLINK_DOWN", "error", "net", 2000, "uplink",
+    { title: "No way out of the local network", meaning: "The router answers, but every connection to the internet fails the same way, whatever the port: the router's internet connection is down (names may still come from its cache).",
+      remedy: "Check the router's internet connection (its WAN or DSL light, the modem, the provider). If it has one, a firewall blocks all outgoing traffic from the box: allow the box out." },
+    { title: "Sin salida de la red local", meaning: "El router responde, pero todas las conexiones a internet fallan igual, sea cual sea el puerto: la conexión a internet del router está caída (los nombres pueden seguir saliendo de su caché).",
+      remedy: "Revisa la conexión a internet del router (su luz WAN o DSL, el módem, el proveedor). Si la tiene, un cortafuegos bloquea todo el tráfico saliente de la caja: déjala salir." }),
   ERR_IOT_DNS_UNREACHABLE: info("ERR_IOT_DNS_UNREACHABLE", "error", "dns", 2000, "dns_system",
     { title: "DNS unreachable", meaning: "No DNS resolver answers: the box cannot turn names into addresses, so it cannot reach the certificate service.",
       remedy: "Check that the router's DNS works and that the firewall lets DNS (port 53, UDP and TCP) through; or set a public DNS server on the router." },
     { title: "DNS inaccesible", meaning: "Ningún servidor DNS responde: la caja no puede traducir nombres a direcciones y no llega al servicio de certificados.",
       remedy: "Comprueba que el DNS del router funciona y que el cortafuegos deja pasar el DNS (puerto 53, UDP y TCP); o configura un DNS público en el router." }),
   ERR_IOT_DNS_REBIND_BLOCKED: info("ERR_IOT_DNS_REBIND_BLOCKED", "warning", "dns", 2000, "dns_rebind",
-    { title: "Router blocks the box's name (DNS rebinding protection)", meaning: "The router's DNS drops public answers that point to a private address, so the box's HTTPS name does not resolve on this network although public DNS returns it.",
-      remedy: "On the router, allow the box's domain (dnsmasq/OpenWrt: rebind-domain-ok=/<zone>/; unbound: private-domain: \"<zone>\"), or use a public DNS server on the router or on each device." },
-    { title: "El router bloquea el nombre de la caja (protección contra DNS rebinding)", meaning: "El DNS del router descarta respuestas públicas que apuntan a una dirección privada, así que el nombre HTTPS de la caja no se resuelve en esta red aunque el DNS público lo devuelve.",
-      remedy: "En el router, permite el dominio de la caja (dnsmasq/OpenWrt: rebind-domain-ok=/<zona>/; unbound: private-domain: \"<zona>\"), o usa un DNS público en el router o en cada dispositivo." }),
+    { title: "Router blocks the box's name (DNS rebinding protection)", meaning: "The router's DNS refuses the box's name, or answers it with another address than the one the name stands for (empty, NXDOMAIN, SERVFAIL, REFUSED, 0.0.0.0), so the box's HTTPS name does not work on this network although the public DNS returns it.",
+      remedy: "On the router, allow the box's domain (dnsmasq/OpenWrt: rebind-domain-ok=/<zone>/; unbound: private-domain: \"<zone>\"; Pi-hole, AdGuard or a DNS filter: allow-list the zone), or use a public DNS server on the router or on each device." },
+    { title: "El router bloquea el nombre de la caja (protección contra DNS rebinding)", meaning: "El DNS del router rechaza el nombre de la caja, o lo responde con otra dirección que la que el nombre indica (vacío, NXDOMAIN, SERVFAIL, REFUSED, 0.0.0.0), así que el nombre HTTPS de la caja no funciona en esta red aunque el DNS público lo devuelve.",
+      remedy: "En el router, permite el dominio de la caja (dnsmasq/OpenWrt: rebind-domain-ok=/<zona>/; unbound: private-domain: \"<zona>\"; Pi-hole, AdGuard o un filtro DNS: pon la zona en la lista permitida), o usa un DNS público en el router o en cada dispositivo." }),
   ERR_IOT_FIREWALL_HTTPS_DROPPED: info("ERR_IOT_FIREWALL_HTTPS_DROPPED", "error", "firewall", 2000, "https",
     { title: "Firewall drops HTTPS", meaning: "Connections to the certificate service on port 443 time out: a firewall silently drops outgoing HTTPS.",
       remedy: "Allow outgoing TCP port 443 from the box to the certificate service in the firewall or router." },
@@ -88,6 +95,11 @@ export const REGISTRY: Record<Code, CodeInfo> = {
       remedy: "Let the box reach an NTP server (UDP port 123) through the firewall, or set an NTP server on the router." },
     { title: "Reloj sin sincronizar", meaning: "El reloj de la caja no está sincronizado por NTP (la Raspberry Pi no tiene reloj con batería), así que los certificados pueden parecer aún no válidos o caducados.",
       remedy: "Deja que la caja llegue a un servidor NTP (puerto UDP 123) a través del cortafuegos, o configura un servidor NTP en el router." }),
+  ERR_IOT_DIAG_UNEXPLAINED: info("ERR_IOT_DIAG_UNEXPLAINED", "error", "unexplained", 3000, "any",
+    { title: "A network check failed for a reason not yet known", meaning: "One of the box's network checks failed in a way none of the known causes explains. The detail says what the box saw.",
+      remedy: "Note the detail, check the router and firewall for rules that concern the box, and send the logs (Settings → Download logs) to support." },
+    { title: "Una comprobación de red falló por una causa aún desconocida", meaning: "Una de las comprobaciones de red de la caja falló de una forma que ninguna de las causas conocidas explica. El detalle dice lo que vio la caja.",
+      remedy: "Anota el detalle, revisa en el router y el cortafuegos las reglas que afectan a la caja y envía los registros (Ajustes → Descargar registros) a soporte." }),
 };
 
 export function isCode(x: string): x is Code {

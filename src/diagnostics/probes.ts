@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as dnsPacket from "dns-packet";
 import type { Endpoint } from "./plan";
-import type { DnsOutcome, HttpOutcome, Observations, TcpOutcome, TlsOutcome } from "./report";
+import type { ConnectFailure, DnsOutcome, HttpOutcome, Observations, TcpOutcome, TlsOutcome } from "./report";
 
 export interface ProbeIO {
   links(): Observations["links"];
@@ -39,6 +39,8 @@ export interface HostIOOptions {
   now?: () => Date;
   /** Interfaces that are not an uplink right now, e.g. wlan0 while it serves the set-up access point. */
   ignoreInterfaces?: () => string[];
+  /** After a failed connect, what really happened (reset, which ICMP, timeout); default: connect-detail.ts. */
+  explainConnect?: (ip: string, port: number, timeoutMs: number) => Promise<ConnectFailure | null>;
 }
 
 /** Interfaces that are never the box's uplink. */
@@ -48,6 +50,8 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
   const sysNet = o.sysClassNet ?? "/sys/class/net";
   const procNet = o.procNet ?? "/proc/net";
   const read = (p: string) => { try { return readFileSync(p, "utf8").trim(); } catch { return ""; } };
+  // Bun's node:net says ECONNREFUSED for a reset and for every ICMP unreachable alike.
+  const explain = o.explainConnect ?? (async (ip: string, port: number, ms: number) => (await import("./connect-detail")).explainConnect(ip, port, ms));
   return {
     links() {
       let names: string[] = [];
@@ -88,8 +92,16 @@ export function hostIO(o: HostIOOptions = {}): ProbeIO {
       return [];
     },
     dns: dnsQuery,
-    https: (ip, port, servername, connectMs, tlsMs) => httpsProbe(ip, port, servername, connectMs, tlsMs, o.ca),
-    http: httpProbe,
+    async https(ip, port, servername, connectMs, tlsMs) {
+      const r = await httpsProbe(ip, port, servername, connectMs, tlsMs, o.ca);
+      if (r.tcp.kind === "error") { const seen = await explain(ip, port, connectMs); if (seen) r.tcp = { ...r.tcp, seen }; }
+      return r;
+    },
+    async http(ip, port, hostHeader, path, timeoutMs) {
+      const r = await httpProbe(ip, port, hostHeader, path, timeoutMs);
+      if (r.kind === "error" && r.code !== "EPROTO" && r.code !== "ECLOSED") { const seen = await explain(ip, port, timeoutMs); if (seen) return { ...r, seen }; }
+      return r;
+    },
     async clock() {
       const now = (o.now ?? (() => new Date()))();
       const plausible = now.getTime() >= (o.notBefore ?? FIRMWARE_EPOCH).getTime();
@@ -131,9 +143,11 @@ export function dnsQuery(server: Endpoint, name: string, timeoutMs: number): Pro
       if (p.id !== id) return;
       const addresses = (p.answers ?? []).filter((a: any) => a.type === "A").map((a: any) => String(a.data));
       const opt = (p.additionals ?? []).find((a: any) => a.type === "OPT");
+      // EDNS option 15: Extended DNS Error, a 16-bit info code and optional UTF-8 text (RFC 8914).
       const edeOpt = opt?.options?.find((x: any) => x.code === 15);
       const ede = edeOpt?.data && edeOpt.data.length >= 2 ? edeOpt.data.readUInt16BE(0) : undefined;
-      finish(ede === undefined ? { kind: "answer", rcode: p.rcode, addresses } : { kind: "answer", rcode: p.rcode, addresses, ede });
+      const edeText = ede !== undefined && edeOpt.data.length > 2 ? edeOpt.data.subarray(2).toString("utf8").replace(/[\u0000-\u001f]/g, "") : "";
+      finish(ede === undefined ? { kind: "answer", rcode: p.rcode, addresses } : { kind: "answer", rcode: p.rcode, addresses, ede, ...(edeText ? { edeText } : {}) });
     });
     // A connected socket reports ICMP port-unreachable as ECONNREFUSED.
     sock.connect(server.port, server.host, () => {
@@ -201,6 +215,6 @@ export function httpProbe(ip: string, port: number, hostHeader: string, path: st
       return true;
     };
     sock.on("data", (d) => { buf += d.toString("latin1"); if (buf.length > 65536) finish({ kind: "error", code: "EPROTO" }); else parse(); });
-    sock.on("end", () => { if (!parse()) finish({ kind: "error", code: "ECONNRESET" }); });
+    sock.on("end", () => { if (!parse()) finish({ kind: "error", code: "ECLOSED" }); }); // connected, closed without an answer
   });
 }

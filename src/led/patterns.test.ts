@@ -15,6 +15,9 @@ test("each state has its pattern", () => {
   expect(s("ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION")).toBe("net");
   expect(s("ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION", { diagnostics: [{ led: "firewall" }] })).toBe("firewall");
   expect(s(null, { diagnostics: [{ led: "dns" }, { led: "net" }] })).toBe("net");
+  // A failed probe that no cause explains has its own class: never the healthy heartbeat.
+  expect(s(null, { diagnostics: [{ led: "unexplained" }] })).toBe("unexplained");
+  expect(s(null, { diagnostics: [{ led: "unexplained" }, { led: "dns" }] })).toBe("dns");
 });
 
 test("the ACT patterns alone are distinct (a Pi 3B has no PWR LED)", () => {

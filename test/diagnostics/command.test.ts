@@ -14,8 +14,8 @@ describe("iotbox diagnose", () => {
   });
   test("text report: not checked is written apart from failed; Spanish remedy", () => {
     const o = { ...healthy(), links: [{ name: "eth0", carrier: false, operstate: "down" }] };
-    const { probes, codes } = analyse(PLAN, o);
-    const rep = { startedAt: "", finishedAt: "2026-01-01T00:00:00.000Z", durationMs: 3, probes, codes, sent: { dnsQueries: 0, tcpConnections: 0 }, problems: [], observations: o };
+    const { probes, codes, details } = analyse(PLAN, o);
+    const rep = { startedAt: "", finishedAt: "2026-01-01T00:00:00.000Z", durationMs: 3, probes, codes, details, kind: "full" as const, sent: { dnsQueries: 0, tcpConnections: 0 }, problems: [], observations: o };
     const text = formatReport(rep, "es");
     expect(text).toContain("[FAIL] link");
     expect(text).toContain("[ -- ] https      not checked: no network");

@@ -1,103 +1,172 @@
 /**
- * createDiagnostics with injected I/O (a ProbeIO whose answers the test changes) and an injected
- * network watcher: scheduling, hold times, re-run on network change, onChange, stop.
+ * createDiagnostics on a simulated clock and network (test/diagnostics/sim.ts): when it probes
+ * (start, local change, visits at most once per 30 s, failed certificate requests, a light check
+ * every 10–12 min), the back-off while a code is shown, the speed-up while the homepage is open,
+ * hold times, onChange, stop. Real timers only for the "nothing before start" check.
  */
 import { describe, expect, test } from "bun:test";
-import { createDiagnostics } from "../../src/diagnostics/daemon";
-import type { ProbeIO } from "../../src/diagnostics/probes";
-import type { DnsOutcome } from "../../src/diagnostics/report";
+import { createDiagnostics, DEFAULT_SCHEDULE, type DiagnosticsOptions } from "../../src/diagnostics/daemon";
+import type { Report } from "../../src/diagnostics/report";
 import { silentLogger } from "../../src/log/index";
 import { TARGETS } from "./fixtures";
+import { simClock, simNetwork } from "./sim";
 
-function fakeIO() {
-  const state = { carrier: true, https: "connected" as "connected" | "timeout", calls: 0 };
-  const io: ProbeIO = {
-    links: () => { state.calls++; return [{ name: "eth0", carrier: state.carrier, operstate: state.carrier ? "up" : "down" }]; },
-    addresses: () => [{ iface: "eth0", address: "10.77.0.100" }],
-    gateway: () => ({ address: "10.77.0.1", neighbour: "reachable" }),
-    systemResolvers: () => ["10.77.0.1"],
-    dns: async (_s, name): Promise<DnsOutcome> => ({ kind: "answer", rcode: "NOERROR", addresses: [name.startsWith("10-0-0-1") ? "10.0.0.1" : name.startsWith("10-77") ? "10.77.0.100" : "198.18.1.3"] }),
-    https: async () => state.https === "connected"
-      ? { tcp: { kind: "connected" }, tls: { kind: "authorized", issuer: "CA" } }
-      : { tcp: { kind: "timeout" }, tls: null },
-    http: async () => ({ kind: "response", status: 204, location: null }),
-    clock: async () => ({ synced: true, plausible: true }),
+const S = 1000, MIN = 60 * S, DAY = 24 * 60 * MIN;
+
+function sim(extra: Partial<DiagnosticsOptions> = {}) {
+  const clock = simClock();
+  const net = simNetwork(clock);
+  let netEvent: (why: string) => void = () => {};
+  let watching = false;
+  const reports: Array<{ at: number; r: Report }> = [];
+  const d = createDiagnostics({
+    targets: () => TARGETS, logger: silentLogger(), io: net.io, now: clock.now, timers: clock.timers,
+    watcher: (cb) => { netEvent = cb; watching = true; return () => { watching = false; }; },
+    onReport: (r) => reports.push({ at: clock.now(), r }), ...extra,
+  });
+  const codes = () => d.current().active.map((a) => a.code);
+  /** Advance in 100 ms steps until pred holds; the simulated time it took, or null. */
+  const until = async (pred: () => boolean, limitMs: number) => {
+    const t0 = clock.now();
+    while (!pred()) { if (clock.now() - t0 > limitMs) return null; await clock.advance(100); }
+    return clock.now() - t0;
   };
-  return { io, state };
+  return { clock, net, d, codes, until, reports, netEvent: (w: string) => netEvent(w), watching: () => watching };
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-describe("createDiagnostics", () => {
+describe("createDiagnostics: when it probes", () => {
   test("nothing runs before start(); runNow works without start", async () => {
-    const { io, state } = fakeIO();
-    const d = createDiagnostics({ targets: () => TARGETS, logger: silentLogger(), io, watcher: () => () => {} });
-    await wait(50);
-    expect(state.calls).toBe(0);
+    const { clock, net, d } = sim();
+    await clock.advance(DAY);
+    expect(net.count.runs).toBe(0);
     expect(d.current()).toEqual({ active: [], report: null });
-    const r = await d.runNow();
+    const run = d.runNow();
+    await clock.advance(S);
+    const r = await run;
     expect(r.codes).toEqual([]);
     expect(r.sent).toEqual({ dnsQueries: 4, tcpConnections: 2 });
   });
 
-  test("start(delay) at power-on: no run until the delay, but the address's arrival (a network event) runs at once", async () => {
-    const { io, state } = fakeIO();
-    let netEvent: (why: string) => void = () => {};
-    const d = createDiagnostics({
-      targets: () => TARGETS, logger: silentLogger(), io,
-      watcher: (cb) => { netEvent = cb; return () => {}; },
-      schedule: { healthyMs: 60000, activeMs: 100, pendingMs: 100, debounceMs: 10 },
-    });
-    d.start(60_000);
-    await wait(80);
-    expect(state.calls).toBe(0);
-    netEvent("address added");
-    await wait(80);
-    expect(state.calls).toBe(1);
+  test("healthy: a light check every 10–12 min with jitter, one DNS query each; ≤ 200 handshakes, checks and queries a day", async () => {
+    let x = 0;
+    const { clock, net, d, reports } = sim({ random: () => (x = (x * 9301 + 49297) % 233280) / 233280 });
+    d.start();
+    await clock.advance(DAY);
+    const gaps = reports.slice(1).map((r, i) => r.at - reports[i]!.at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(10 * MIN);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(12 * MIN + 1000);
+    expect(new Set(gaps.map((g) => Math.round(g / 1000))).size).toBeGreaterThan(20); // jitter: a fleet does not probe in step
+    expect(reports.slice(1).every((r) => r.r.kind === "light" && r.r.sent.dnsQueries === 1)).toBe(true);
+    for (const k of ["tlsHandshakes", "connectivityChecks", "dnsQueries"] as const) expect(net.count[k]).toBeLessThanOrEqual(200);
+    expect(d.current().active).toEqual([]);
     d.stop();
   });
 
-  test("a fault is shown after its hold, with its LED; repair clears it; network events re-run at once", async () => {
-    const { io, state } = fakeIO();
-    let netEvent: (why: string) => void = () => {};
-    let watching = false;
-    const d = createDiagnostics({
-      targets: () => TARGETS, logger: silentLogger(), io,
-      watcher: (cb) => { netEvent = cb; watching = true; return () => { watching = false; }; },
-      schedule: { healthyMs: 60000, activeMs: 100, pendingMs: 100, debounceMs: 10 },
-    });
+  test("start(delay) at power-on: no run until the delay, but a local change (netlink) runs at once", async () => {
+    const { clock, net, d, netEvent } = sim();
+    d.start(60_000);
+    await clock.advance(5 * S);
+    expect(net.count.runs).toBe(0);
+    netEvent("address added");
+    await clock.advance(S);
+    expect(net.count.runs).toBe(1);
+    d.stop();
+  });
+
+  test("visits (homepage, /api/status, diagnose) run the probes at most once per 30 s", async () => {
+    const { clock, d, reports } = sim();
+    d.start();
+    await clock.advance(MIN);
+    const n = reports.length;
+    for (let i = 0; i < 60; i++) { d.visit(); await clock.advance(S); } // a page polling every second for a minute
+    const visitRuns = reports.slice(n);
+    expect(visitRuns.length).toBe(2);
+    expect(visitRuns[1]!.at - visitRuns[0]!.at).toBeGreaterThanOrEqual(DEFAULT_SCHEDULE.visitMinMs);
+    expect(visitRuns.every((r) => r.r.kind === "full")).toBe(true);
+    d.stop();
+  });
+
+  test("a failed certificate request runs the probes within 2 s; a light check that fails turns into a full run", async () => {
+    const { clock, net, d, reports, codes, until } = sim();
+    d.start();
+    await clock.advance(MIN);
+    net.state.fault = "https_drop";
+    const n = reports.length;
+    d.certificateFailed();
+    await clock.advance(3 * S); // it starts at once; its report comes when the 2.5 s connect timeout ends
+    expect(reports.length).toBe(n + 1);
+    expect(await until(() => codes().includes("ERR_IOT_FIREWALL_HTTPS_DROPPED"), 10 * S)).not.toBeNull();
+    net.state.fault = null;
+    expect(await until(() => codes().length === 0, 10 * MIN)).not.toBeNull();
+    // Now the periodic light check meets a fault: it asks again in full at once, then confirms.
+    await clock.advance(MIN);
+    net.state.fault = "rebind";
+    const m = reports.length;
+    expect(await until(() => codes().includes("ERR_IOT_DNS_REBIND_BLOCKED"), 13 * MIN)).not.toBeNull();
+    const kinds = reports.slice(m).map((r) => r.r.kind);
+    expect(kinds.slice(0, 2)).toEqual(["light", "full"]);
+    d.stop();
+  });
+});
+
+describe("createDiagnostics: while a code is shown", () => {
+  test("page closed: re-checks back off from 5 s to 5 min; the page open: every 3 s, so a repair clears in < 10 s", async () => {
+    const { clock, net, d, codes, until, reports } = sim();
     let changes = 0;
     d.onChange(() => changes++);
     d.start();
-    expect(watching).toBe(true);
-    await wait(50);
-    const first = state.calls;
-    expect(first).toBe(1);
-    state.carrier = false;
-    netEvent("link down"); // healthy period is a minute: only the event can trigger the run
-    await wait(100);
-    expect(state.calls).toBeGreaterThan(first);
-    expect(d.current().active).toEqual([]); // seen, still holding (1.5 s)
-    await wait(1800);
-    const a = d.current().active;
-    expect(a.map((x) => [x.code, x.led, x.severity])).toEqual([["ERR_IOT_NET_NO_LINK", "net", "error"]]);
+    await clock.advance(S);
+    net.state.fault = "https_drop";
+    d.visit(); // the technician opens the page: last run > 30 s? no — it ran 1 s ago; the page counts as open
+    await clock.advance(40 * S);
+    d.visit();
+    expect(await until(() => codes().length > 0, 10 * S)).not.toBeNull();
+    expect(d.current().active[0]).toMatchObject({ code: "ERR_IOT_FIREWALL_HTTPS_DROPPED", led: "firewall", severity: "error" });
+    expect(d.current().active[0]!.detail).toContain("no answer within 2.5 s");
     expect(changes).toBe(1);
-    state.carrier = true;
-    await wait(300); // active → re-run every 100 ms
-    expect(d.current().active).toEqual([]);
+    // Nobody looks: the gaps between re-checks grow to 5 min and stay there.
+    const n = reports.length;
+    await clock.advance(60 * MIN);
+    const gaps = reports.slice(n).map((r, i, a) => (i ? r.at - a[i - 1]!.at : NaN)).slice(1);
+    expect(gaps[0]!).toBeLessThan(15 * S);
+    expect(gaps.every((g, i) => i === 0 || g >= gaps[i - 1]! - 3000)).toBe(true);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(DEFAULT_SCHEDULE.activeMaxMs + 3000);
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(4 * MIN);
+    // The technician opens the page (it polls /api/status every 5 s), repairs: cleared in < 10 s.
+    const poll = async (ms: number) => { for (let t = 0; t < ms; t += 5 * S) { d.visit(); await clock.advance(5 * S); } };
+    await poll(20 * S);
+    net.state.fault = null;
+    const t0 = clock.now();
+    while (codes().length && clock.now() - t0 < 60 * S) await poll(5 * S);
+    expect(clock.now() - t0).toBeLessThan(10 * S);
     expect(changes).toBe(2);
     d.stop();
-    expect(watching).toBe(false);
-    const calls = state.calls;
-    await wait(300);
-    expect(state.calls).toBe(calls);
+  });
+
+  test("a glitch shorter than the hold is never shown; stop() ends the watcher and the timers", async () => {
+    const { clock, net, d, codes, watching } = sim();
+    d.start();
+    await clock.advance(S);
+    expect(watching()).toBe(true);
+    net.state.fault = "no_link";
+    d.certificateFailed();
+    await clock.advance(3);
+    net.state.fault = null;
+    await clock.advance(10 * S);
+    expect(codes()).toEqual([]);
+    d.stop();
+    expect(watching()).toBe(false);
+    const runs = net.count.runs;
+    await clock.advance(DAY);
+    expect(net.count.runs).toBe(runs);
   });
 
   test("concurrent runNow calls share one run", async () => {
-    const { io, state } = fakeIO();
-    const d = createDiagnostics({ targets: () => TARGETS, logger: silentLogger(), io, watcher: () => () => {} });
-    const [a, b] = await Promise.all([d.runNow(), d.runNow()]);
+    const { clock, net, d } = sim();
+    const both = Promise.all([d.runNow(), d.runNow()]);
+    await clock.advance(S);
+    const [a, b] = await both;
     expect(a).toBe(b);
-    expect(state.calls).toBe(1);
+    expect(net.count.runs).toBe(1);
   });
 });

@@ -36,14 +36,14 @@ describe("plan", () => {
 });
 
 describe("code registry", () => {
-  test("exactly the ten codes, each with en and es texts that differ, and an LED class", () => {
-    expect(CODES.length).toBe(10);
+  test("the twelve codes, each with en and es texts that differ, and an LED class", () => {
+    expect(CODES.length).toBe(12);
     for (const c of CODES) {
       const r = REGISTRY[c];
       expect(r.code).toBe(c);
       for (const lang of ["en", "es"] as const) for (const k of ["title", "meaning", "remedy"] as const) expect(r.text[lang][k].length).toBeGreaterThan(5);
       expect(r.text.en.remedy).not.toBe(r.text.es.remedy);
-      expect(["net", "dns", "firewall", "tls", "clock", "portal"]).toContain(r.led);
+      expect(["net", "dns", "firewall", "tls", "clock", "portal", "unexplained"]).toContain(r.led);
       expect(r.holdMs).toBeLessThanOrEqual(3000);
     }
     expect(describeCode("ERR_IOT_DNS_REBIND_BLOCKED", "es").remedy).toContain("rebind-domain-ok");
