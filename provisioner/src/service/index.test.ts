@@ -8,6 +8,9 @@ import { hashEnterpriseCode, REFUSAL_SENTENCE } from "../eligibility";
 import { deriveLabel } from "../naming";
 import { Store } from "../store";
 import { openSqlite } from "../store/sqlite";
+import fc from "fast-check";
+import type { AttemptLimits } from "../attempts";
+import { RpcError } from "../rpc";
 import { createJanitor } from "./janitor";
 import { createCertificateService } from ".";
 
@@ -28,12 +31,13 @@ function memoryZone() {
   return { zone, recs, fail: (e: UpstreamError | null) => { failing = e; } };
 }
 
-async function setup(opts: { now?: () => number; limits?: { newPerWeek: number; duplicatesPerWeek: number }; lifeMs?: number } = {}) {
+async function setup(opts: { now?: () => number; limits?: { newPerWeek: number; duplicatesPerWeek: number }; lifeMs?: number;
+  issueDelayMs?: number; attemptLimits?: AttemptLimits; iotBoxLines?: number } = {}) {
   const store = new Store(openSqlite(":memory:"));
   await store.migrate();
   const now = opts.now ?? Date.now;
   for (const [uuid, kind] of [["prod", "production"], ["copy", "copy"]] as const) {
-    await store.putDatabase({ uuid, enterpriseCodeHash: hashEnterpriseCode("CODE"), kind, subscription: "in_progress", iotBoxLines: 2 }, now());
+    await store.putDatabase({ uuid, enterpriseCodeHash: hashEnterpriseCode("CODE"), kind, subscription: "in_progress", iotBoxLines: opts.iotBoxLines ?? 2 }, now());
   }
   const dns = memoryZone();
   const orders: Array<{ names: string[]; csr: string | null }> = [];
@@ -41,6 +45,7 @@ async function setup(opts: { now?: () => number; limits?: { newPerWeek: number; 
   const issuer: Issuer = {
     async issue(names, csr) {
       orders.push({ names, csr });
+      if (opts.issueDelayMs) await Bun.sleep(opts.issueDelayMs); // an order takes time: others arrive meanwhile
       if (issuerError) throw issuerError;
       return { certPem: `CERT ${orders.length} ${names[0]}`, keyPem: csr ? null : `-----KEY ${orders.length}-----`, notBefore: now(), notAfter: now() + (opts.lifeMs ?? 90 * DAY) };
     },
@@ -48,7 +53,7 @@ async function setup(opts: { now?: () => number; limits?: { newPerWeek: number; 
   const lines: string[] = [];
   const logger = createLogger({ write: (l) => lines.push(l) });
   const service = createCertificateService({ store, dns: dns.zone, issuer, zone: "iotbox.test", logger, instanceId: "t",
-    limits: opts.limits ?? { newPerWeek: 50, duplicatesPerWeek: 5 }, minRemainingMs: 30 * DAY, hostRecordTtl: 300, now });
+    limits: opts.limits ?? { newPerWeek: 50, duplicatesPerWeek: 5 }, minRemainingMs: 30 * DAY, hostRecordTtl: 300, now, attemptLimits: opts.attemptLimits });
   return { store, dns, orders, service, lines, failIssuer: (e: Error | null) => { issuerError = e; } };
 }
 
@@ -202,5 +207,77 @@ describe("certificate service", () => {
     t += 91 * DAY;
     expect(await j.sweep()).toEqual({ txtRemoved: 0, hostsRemoved: 1 });
     expect(s.dns.recs.size).toBe(0);
+  });
+
+  test("simultaneous new boxes of one database: exactly its IoT box lines plus one are ordered", async () => {
+    const s = await setup({ iotBoxLines: 1, issueDelayMs: 20 });
+    const all = await Promise.all(Array.from({ length: 30 }, (_, i) => s.service.handle(req({ boxId: `made${String(i).padStart(6, "0")}` })).catch((e) => e)));
+    expect(all.filter((r) => r.kind === "issued")).toHaveLength(2);
+    expect(all.filter((r) => r instanceof RpcError && r.httpStatus === 503 && r.retryAfterS! > 6 * 86400)).toHaveLength(28);
+    expect(s.orders).toHaveLength(2);
+  });
+
+  test("simultaneous new boxes across databases: the zone's weekly budget holds", async () => {
+    const s = await setup({ iotBoxLines: 100, issueDelayMs: 20, limits: { newPerWeek: 3, duplicatesPerWeek: 5 } });
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => s.service.handle(req({ boxId: `zone${String(i).padStart(6, "0")}` })).catch((e) => e)));
+    expect(all.filter((r) => r.kind === "issued")).toHaveLength(3);
+    expect(s.orders).toHaveLength(3);
+  });
+
+  test("a failed order gives its budget slot back at once", async () => {
+    const s = await setup({ iotBoxLines: 1 }); // lines + 1 = two new names a week
+    expect((await s.service.handle(req({ boxId: "first001" }))).kind).toBe("issued");
+    s.failIssuer(new UpstreamError("acme", "down", 60));
+    await expect(s.service.handle(req({ boxId: "fail0001" }))).rejects.toBeInstanceOf(UpstreamError);
+    s.failIssuer(null);
+    expect((await s.service.handle(req({ boxId: "next0001" }))).kind).toBe("issued");
+  });
+
+  test("refused attempts: the limit per source, then 429 with Retry-After until the oldest leaves the window", async () => {
+    let t = 1_000 * DAY;
+    const s = await setup({ now: () => t, attemptLimits: { perSource: 3, perDatabase: 100, windowMs: 60_000 } });
+    const wrong = () => s.service.handle(req({ enterpriseCode: "WRONG", boxId: null }), "198.51.100.7").catch((e) => e);
+    for (let i = 0; i < 3; i++) { expect((await wrong()).kind).toBe("refused"); t += 1000; }
+    const limited = await wrong();
+    expect({ status: limited.httpStatus, retryAfterS: limited.retryAfterS }).toEqual({ status: 429, retryAfterS: 57 }); // the first refusal leaves at +60 s
+    // Over the limit the right code is not told apart from a wrong one.
+    expect(await s.service.handle(req(), "198.51.100.7").catch((e) => e)).toMatchObject({ httpStatus: 429 });
+    expect((await s.service.handle(req(), "198.51.100.8")).kind).toBe("issued"); // another address is not affected
+    t += 58_000;
+    expect((await wrong()).kind).toBe("refused");
+    expect(s.lines.join("\n")).not.toContain("WRONG");
+  });
+
+  test("a burst of wrong codes at once: at most the limit is answered, for known and unknown databases alike", async () => {
+    const s = await setup({ attemptLimits: { perSource: 5, perDatabase: 1000, windowMs: 60_000 } });
+    const burst = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      s.service.handle(req({ enterpriseCode: `guess${i}`, dbUuid: i % 2 ? "prod" : `nope${i}` }), "203.0.113.9").catch((e) => e)));
+    expect(burst.filter((r) => r.kind === "refused").length).toBeLessThanOrEqual(5);
+    expect(burst.filter((r) => r instanceof RpcError && r.httpStatus === 429).length).toBeGreaterThanOrEqual(195);
+  });
+
+  test("per database: guesses from many addresses stop at the limit; a box already served from its address is not locked out", async () => {
+    const s = await setup({ attemptLimits: { perSource: 10, perDatabase: 5, windowMs: 60_000 } });
+    expect((await s.service.handle(req({ boxId: "shop0001" }), "192.0.2.1")).kind).toBe("issued");
+    const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+      s.service.handle(req({ enterpriseCode: `g${i}` }), `203.0.113.${i + 1}`).catch((e) => e)));
+    expect(guesses.filter((r) => r.kind === "refused").length).toBeLessThanOrEqual(5);
+    expect((await s.service.handle(req({ boxId: "shop0001" }), "192.0.2.1")).kind).toBe("issued");
+    expect(await s.service.handle(req({ boxId: "shop0002" }), "192.0.2.99").catch((e) => e)).toMatchObject({ httpStatus: 429 });
+  });
+
+  test("a legitimate box never meets the limit, whatever else is refused around it (generated schedules)", async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ gapMs: fc.integer({ min: 0, max: 120_000 }), who: fc.constantFrom("box", "box", "guesser", "stranger") }), { minLength: 1, maxLength: 60 }),
+      async (events) => {
+        let t = 1_000 * DAY;
+        const s = await setup({ now: () => t, attemptLimits: { perSource: 10, perDatabase: 10, windowMs: 60_000 } });
+        await s.service.handle(req({ boxId: "legit001" }), "192.0.2.10"); // served once: its address is known
+        for (const e of events) {
+          t += e.gapMs;
+          if (e.who === "box") expect((await s.service.handle(req({ boxId: "legit001" }), "192.0.2.10")).kind).toBe("issued");
+          else await s.service.handle(req({ enterpriseCode: "nope" }), e.who === "guesser" ? "203.0.113.5" : "198.51.100.5").catch(() => {});
+        }
+      }), { numRuns: 30 });
   });
 });
