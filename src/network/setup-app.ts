@@ -26,6 +26,11 @@ const CAPTIVE_PROBES = ["/generate_204", "/gen_204", "/hotspot-detect.html", "/l
 const page = (body: unknown) => html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>IoT box Wi-Fi</title>
 <style>body{font-family:sans-serif;max-width:30rem;margin:1rem auto;padding:0 1rem}label,input,select,button{display:block;width:100%;margin:.4rem 0;font-size:1.1rem}.err{color:#b00}.ok{color:#070}</style></head><body>${body}</body></html>`;
 
+/** True when `origin` is the page's own origin; a malformed or opaque ("null") origin is not. */
+function sameOrigin(origin: string, url: string): boolean {
+  try { return new URL(origin).origin === new URL(url).origin; } catch { return false; }
+}
+
 export function createSetupApp(o: SetupAppOptions): Hono {
   const app = new Hono();
   const base = o.basePath ?? "/";
@@ -36,7 +41,7 @@ export function createSetupApp(o: SetupAppOptions): Hono {
     }
     if (c.req.method === "POST") {
       const origin = c.req.header("origin");
-      if (origin && origin !== "null" && new URL(origin).host !== new URL(c.req.url).host) return c.text("Forbidden: cross-site request", 403);
+      if (origin !== undefined && !sameOrigin(origin, c.req.url)) return c.text("Forbidden: cross-site request", 403);
     }
     return next();
   });

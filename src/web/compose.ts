@@ -8,7 +8,7 @@ import type { Logger } from "../log/index";
 import type { NetworkSupervisor } from "../network/index";
 import { createSetupApp } from "../network/index";
 import type { Terminals } from "../terminals/index";
-import { createWebApp, type Mount, type WebDeps } from "./app";
+import { allowedMethods, createWebApp, type Mount, type WebDeps } from "./app";
 import { csrfGuard, type Auth } from "./auth";
 import { createFront } from "./front";
 
@@ -42,7 +42,7 @@ export function createHttpFront(d: HttpFrontDeps) {
     mounts.push({ path: "/", app: captiveProbes(apOpen), admin: false, httpsOnly: () => false });
   }
   const app = createWebApp({ ...d.web, mounts });
-  return createFront({ app, logger: d.logger, ownHosts: d.ownHosts, crossOriginPaths: ["/api/pos"], captivePortal: () => (apOpen() ? AP_PORTAL : null) });
+  return createFront({ app, logger: d.logger, ownHosts: d.ownHosts, crossOriginPaths: ["/api/pos"], allowFor: (p) => allowedMethods(app.routes, p), captivePortal: () => (apOpen() ? AP_PORTAL : null) });
 }
 
 /** On the access point, phones' connectivity checks are sent to the Wi-Fi set-up page. */

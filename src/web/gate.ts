@@ -1,7 +1,8 @@
 /**
  * The one gate every request passes before any route sees it (HTTP and HTTPS alike):
- *  - a method the box does not implement → 501 (Bun's own parser already closes the connection
- *    on method tokens it does not know at all: see SECURITY.md);
+ *  - a method the box does not implement → 405 with the `Allow` of that path (a 4xx: the
+ *    client's mistake; Bun's own parser already closes the connection on method tokens it does
+ *    not know at all: see SECURITY.md);
  *  - a missing or malformed Host → 400; a Host that is not the box's own → 421, so that no web
  *    page can reach the box under a name of its own (DNS rebinding). While the set-up access
  *    point is open, phones' connectivity checks (any name: the AP's DNS answers every name with
@@ -21,6 +22,8 @@ export interface GateOptions {
   ownHosts: () => ReadonlySet<string>;
   /** While the set-up access point is open: where phones' connectivity checks are sent. */
   captivePortal?: () => string | null;
+  /** The methods a path answers (the route table), for `Allow`. */
+  allowFor?: (path: string) => string[];
   /** Path prefixes whose cross-origin rules the route applies itself (CORS with an allow-list). */
   crossOriginPaths?: readonly string[];
 }
@@ -40,7 +43,10 @@ export function checkRequest(req: Request, o: GateOptions): Verdict {
   const accept = req.headers.get("accept");
   const method = req.method;
   if (!(IMPLEMENTED_METHODS as readonly string[]).includes(method)) {
-    return { ok: false, response: problem(501, "method_not_implemented", `The method ${method.slice(0, 20)} is not implemented by this box.`, accept, { allow: IMPLEMENTED_METHODS.join(", ") }) };
+    let allow: string[] = [];
+    try { allow = o.allowFor?.(new URL(req.url).pathname) ?? []; } catch {}
+    const list = (allow.length ? allow : IMPLEMENTED_METHODS).join(", ");
+    return { ok: false, response: problem(405, "method_not_allowed", `The method ${method.slice(0, 20)} is not used by this box; use ${list}.`, accept, { allow: list }) };
   }
   const host = normaliseHost(req.headers.get("host"));
   let url: URL | null = null;

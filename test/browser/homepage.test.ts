@@ -39,10 +39,12 @@ async function serveBox(cfg: Record<string, unknown>) {
     lifecycle: w.lifecycle, store: w.config, auth: createAuth({ credentials: openCredentials({ dataDir: box.dataDir }) }), logger: silentLogger(),
     config: () => w.config.get(), version: "0.1.0", lan: () => ({ ifname: "eth0", ipv4: "192.168.1.10", mac: "b8:27:eb:12:34:56" }),
     hostname: () => "caja-01", facts: () => ({ cpuTempC: 47.2, memUsedPct: 28, memTotalMb: 906, diskUsedPct: 9, uptimeS: 93784, updatedAt: null }),
-    httpsPort: () => 443, setupProblems: () => [], restart: () => {},
+    httpsPort: () => servers?.httpsPort ?? 443, setupProblems: () => [], restart: () => {},
   });
-  const servers = startServers({ httpPort: 0, httpsPort: 0, hostname: "127.0.0.1", logger: silentLogger(), tls: (w.store.readCurrent() as any).gen ?? (w.store.readTemporary() as any).gen, fetch: (r) => app.fetch(r) });
-  return { url: `http://127.0.0.1:${servers.httpPort}`, stop: async () => { w.lifecycle.stop(); await servers.stop(true); box.cleanup(); } };
+  let servers: ReturnType<typeof startServers> | null = null;
+  servers = startServers({ httpPort: 0, httpsPort: 0, hostname: "127.0.0.1", logger: silentLogger(), tls: (w.store.readCurrent() as any).gen ?? (w.store.readTemporary() as any).gen, fetch: (r) => app.fetch(r) });
+  const s = servers;
+  return { url: `http://127.0.0.1:${s.httpPort}`, https: `https://127.0.0.1:${s.httpsPort}`, stop: async () => { w.lifecycle.stop(); await s.stop(true); box.cleanup(); } };
 }
 
 test("an unconfigured box shows its code and remedy; the page fits a phone", async () => {
@@ -53,7 +55,10 @@ test("an unconfigured box shows its code and remedy; the page fits a phone", asy
     expect(dom).toContain("What to do");
     await chromium([`--screenshot=${join(SHOTS, "home-error-en.png")}`, `${b.url}/?lang=en`]);
     expect(statSync(join(SHOTS, "home-error-en.png")).size).toBeGreaterThan(10_000);
-    await chromium([`--screenshot=${join(SHOTS, "settings-first-visit-es.png")}`, `${b.url}/settings?lang=es`]);
+    // The settings are only over HTTPS: over HTTP the browser is sent there (the placeholder certificate).
+    const settings = await chromium(["--ignore-certificate-errors", "--dump-dom", `${b.url}/settings?lang=es`]);
+    expect(settings).toContain("Elige la contraseña de administrador");
+    await chromium(["--ignore-certificate-errors", `--screenshot=${join(SHOTS, "settings-first-visit-es.png")}`, `${b.https}/settings?lang=es`]);
   } finally { await b.stop(); }
 }, 60_000);
 
@@ -61,7 +66,7 @@ test("a provisioned box shows its HTTPS address as a link, in Spanish too", asyn
   const b = await serveBox({ provisioningUrl: svc.url, serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234" });
   try {
     const dom = await chromium(["--dump-dom", `${b.url}/?lang=es&local`]);
-    expect(dom).toContain('href="https://192-168-1-10.d73e7513.iot.test"');
+    expect(dom).toContain('href="https://192-168-1-10.d73e7513.iot.test:');
     expect(dom).toContain("HTTPS está listo");
     await chromium([`--screenshot=${join(SHOTS, "home-ok-es.png")}`, `${b.url}/?lang=es&local`]);
     expect(statSync(join(SHOTS, "home-ok-es.png")).size).toBeGreaterThan(10_000);
