@@ -7,10 +7,10 @@ import type { Fleet } from "../../testkit";
 
 export interface RpcReply { status: number; retryAfter: string | null; body: any }
 
-export async function call(fleet: Fleet, params: Record<string, unknown>, init: { raw?: string } = {}): Promise<RpcReply> {
+export async function call(fleet: Fleet, params: Record<string, unknown>, init: { raw?: string; headers?: Record<string, string> } = {}): Promise<RpcReply> {
   const ca = await Bun.file(fleet.caBundleFile).text();
   const r = await fetch(`${fleet.provisioningUrl}/odoo-enterprise/iot/x509`, {
-    method: "POST", tls: { ca }, headers: { "content-type": "application/json" },
+    method: "POST", tls: { ca }, headers: { "content-type": "application/json", ...init.headers },
     body: init.raw ?? JSON.stringify({ jsonrpc: "2.0", method: "call", params }),
   });
   const text = await r.text();

@@ -34,9 +34,17 @@ async function register(o: AccountOptions): Promise<acme.Client> {
   const client = new acme.Client({ directoryUrl: o.directoryUrl, accountKey: keyPem, accountUrl: stored?.accountUrl ?? undefined,
     backoffAttempts: 12, backoffMin: o.pollMs ?? 100, backoffMax: 2000 });
   if (!stored?.accountUrl) {
-    await client.createAccount({ termsOfServiceAgreed: true });
+    try { await client.createAccount({ termsOfServiceAgreed: true }); } catch (e) {
+      // Another instance registered this key a moment ago: the CA answers 200 with the account's
+      // URL, then acme-client sends an empty update, which Pebble refuses. The URL is known anyway.
+      if (!hasAccountUrl(client)) throw e;
+    }
     await o.store.setAccountUrl(o.directoryUrl, client.getAccountUrl());
     o.logger.info("ACME account registered", { directory: o.directoryUrl });
   }
   return client;
+}
+
+function hasAccountUrl(c: acme.Client): boolean {
+  try { return !!c.getAccountUrl(); } catch { return false; }
 }
