@@ -40,15 +40,19 @@ export interface WebDeps extends StatusSources {
   clientAddress?: (c: Context) => string;
   /** Why the settings are locked (the admin password was lost), for the settings page. */
   lockedReason?: () => string | null;
+  /** Someone opened the homepage or asked /api/status (the diagnosis re-checks, at most once per 30 s). */
+  onVisit?: () => void;
 }
 
 const ADMIN_PATHS = ["/settings", "/settings/*", "/login", "/logout"];
 
 export function createWebApp(d: WebDeps) {
-  const app = new Hono();
+  // `strict: false`: "/api/terminals/" is "/api/terminals" (the settings page's own script asks for the former).
+  const app = new Hono({ strict: false });
   app.onError(errorResponse(d.logger));
   app.notFound(notFoundOrNotAllowed(() => app.routes));
   app.use("*", pageHeaders);
+  app.use("*", bodiesAreTheClients);
 
   for (const p of ADMIN_PATHS) app.use(p, httpsOnly(d, () => true));
   for (const p of ["/settings/*", "/login", "/logout"]) app.use(p, csrfGuard(d.auth));
@@ -81,7 +85,8 @@ export function errorResponse(logger: Logger) {
 }
 
 /** Hono's route table turned into "which methods does this path have?", for 405 + Allow. */
-export function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>, path: string): string[] {
+export function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>, rawPath: string): string[] {
+  const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, "") || "/" : rawPath;   // not strict about a trailing slash, as the router
   const out = new Set<string>();
   for (const r of routes) {
     if (r.method === "ALL") continue;
@@ -101,6 +106,25 @@ function notFoundOrNotAllowed(routes: () => ReadonlyArray<{ method: string; path
     return problem(404, "not_found", "There is no such page on this box.", c.req.header("accept"));
   };
 }
+
+/**
+ * A body the box cannot parse is the client's mistake, whichever route (or mounted sub-app) reads
+ * it: every parse through this request becomes a 400 on failure, never an exception that
+ * reaches the error handler as a 500.
+ */
+const bodiesAreTheClients: MiddlewareHandler = async (c, next) => {
+  const req = c.req as unknown as Record<"parseBody" | "json" | "formData" | "arrayBuffer" | "text", (...a: unknown[]) => Promise<unknown>>;
+  for (const name of ["parseBody", "json", "formData", "arrayBuffer", "text"] as const) {
+    const original = req[name].bind(c.req);
+    req[name] = async (...a: unknown[]) => {
+      try { return await original(...a); } catch (e) {
+        if (e instanceof HTTPException) throw e;
+        throw new HTTPException(400, { message: name === "json" ? "The body is not valid JSON." : "The request body could not be read." });
+      }
+    };
+  }
+  await next();
+};
 
 const pageHeaders: MiddlewareHandler = async (c, next) => {
   await next();

@@ -71,6 +71,19 @@ describe("every request", () => {
 });
 
 describe("administration", () => {
+  test("the settings page's terminals card reads /api/terminals/ (with its slash) as the list", async () => {
+    box = await startHttpBox({ password: PW });
+    const a = browserFor(box.https, "192.168.1.10");
+    await a.send("/settings");
+    await a.form("/login", { password: PW });
+    const r = await a.send("/api/terminals/", { headers: { "x-csrf-token": a.page.csrf } });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ terminals: [], posOrigins: [], pairings: [] });
+    const wrong = await a.send("/api/status/", { method: "DELETE", headers: { origin: a.origin } });
+    expect(wrong.status).toBe(405);
+  });
+
+
   test("only over HTTPS: HTTP redirects pages and refuses writes; cookies are Secure; an HTTP request never carries the session", async () => {
     box = await startHttpBox({ password: PW });
     const plain = browserFor(box.http, "192.168.1.10");
