@@ -5,6 +5,7 @@
 //     validateStatus(undefined) and throws "undefined is not an object (evaluating
 //     'response.config')", so a closed CA port looked like a refusal. An interceptor placed
 //     before acme-client's lets such an error through with its code (ECONNREFUSED, ETIMEDOUT…).
+//   - A CA answer with a long Retry-After (a rate limit) is passed on rather than slept through.
 //   - acme-client throws a plain Error with a problem document's `detail` only; the interceptor
 //     keeps the last problem (status, type, Retry-After) in the order's context for classifyAcme.
 import * as acme from "acme-client";
@@ -25,6 +26,8 @@ interface AcmeSettings { retryMaxAttempts: number; retryDefaultDelay: number }
 type Handler = { fulfilled: ((v: unknown) => unknown) | null; rejected: (e: unknown) => unknown; synchronous: boolean; runWhen: null };
 
 let installed = false;
+/** The longest Retry-After acme-client may wait for inside an order. */
+const MAX_INLINE_WAIT_S = 2;
 
 export function tuneAcmeTransport(requestTimeoutMs: number): void {
   const settings = (acme.axios.defaults as unknown as { acmeSettings: AcmeSettings }).acmeSettings;
@@ -41,7 +44,11 @@ export function tuneAcmeTransport(requestTimeoutMs: number): void {
 function inspect(e: AxiosLikeError, settings: AcmeSettings): AxiosLikeError {
   const ctx = callContext.getStore();
   if (e?.response) {
-    if (ctx) ctx.problem = e.response.status >= 400 ? problemOf(e.response) : null;
+    const problem = e.response.status >= 400 ? problemOf(e.response) : null;
+    if (ctx) ctx.problem = problem;
+    // acme-client would sleep for the CA's Retry-After (an hour, for a rate limit) while the box
+    // waits: beyond a short wait, pass the answer on (the box is told to come back instead).
+    if (problem && (problem.retryAfterS ?? 0) > MAX_INLINE_WAIT_S) e.config = undefined;
     return e;
   }
   // No answer at all: acme-client retries it unless it is a timeout or the retry is spent; in

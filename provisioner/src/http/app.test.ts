@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../../src/log";
 import { UpstreamError } from "../dns";
+import { upstreamError } from "../failure";
+import { RpcError } from "../rpc";
 import type { CertRequest } from "../rpc";
 import { createApp } from "./app";
 
@@ -52,6 +54,29 @@ describe("http app", () => {
     expect(text).not.toContain("boom");
     expect(text).not.toContain(" at ");
     expect(lines.join("\n")).toContain("boom");
+  });
+  test("a client that stops sending mid-body: one info line, no error, the service not called", async () => {
+    let called = 0;
+    const { a, lines } = app(async () => { called++; return {}; });
+    const body = new ReadableStream<Uint8Array>({
+      start(c) { c.enqueue(new TextEncoder().encode('{"jsonrpc":')); },
+      pull(c) { c.error(new DOMException("The connection was closed.", "AbortError")); },
+    });
+    const r = await a.request("/odoo-enterprise/iot/x509", { method: "POST", body, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect(r.status).toBe(400);
+    const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(logged.map((l) => `${l.level} ${l.msg}`)).toEqual(["info client went away"]);
+    expect(called).toBe(0);
+  });
+  test("upstream failures name their class in the log; 429s add no line per request", async () => {
+    const { a, lines } = app(async () => { throw upstreamError("acme", "ca_unreachable", "ACME order failed: connect ECONNREFUSED"); });
+    const r = await post(a, ok);
+    expect([r.status, r.headers.get("retry-after")]).toEqual([503, "60"]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "warn", msg: "upstream failure", class: "ca_unreachable", retry_after_s: 60 });
+    const limited = app(async () => { throw new RpcError(429, -32029, "Too many refused attempts; retry later.", 42); });
+    const t = await post(limited.a, ok);
+    expect([t.status, t.headers.get("retry-after")]).toEqual([429, "42"]);
+    expect(limited.lines).toEqual([]);
   });
   test("health, wrong method, unknown path", async () => {
     const { a } = app(async () => ({}));
