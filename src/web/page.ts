@@ -6,6 +6,7 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Lang } from "../cert/codes";
 import { WORDS, type Words } from "./i18n";
+import { homepageWatch, nameCheckSlot, shownByNameCheck } from "./name-check";
 import type { Status } from "./status";
 
 type H = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -65,7 +66,7 @@ ${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}
 </section>`;
   }
   if (c.checking && !c.url) return html`<section class="banner info" role="status"><strong><span class="spin"></span>${w.checking}</strong></section>`;
-  if (c.url) return html`<section class="banner ok" role="status"><strong>${w.httpsReady}</strong>${s.diagnostics.length === 0 ? html`<p>${w.all}</p>` : ""}<a class="url" href="${c.url}">${c.url}</a></section>`;
+  if (c.url) return html`<section class="banner ok" role="status"><strong>${w.httpsReady}</strong>${s.diagnostics.length === 0 ? html`<p>${w.all}</p>` : ""}<a class="url" href="${c.url}">${c.url}</a>${nameCheckSlot(s, w.nameCheck)}</section>`;
   return html`<section class="banner info" role="status"><strong>${w.noHttps}</strong>${c.checking ? html`<p><span class="spin"></span>${w.checking}</p>` : ""}</section>`;
 }
 
@@ -76,7 +77,7 @@ export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null)
   const c = s.cert;
   const sys = s.system;
   const body = html`${banner(s, w)}
-${s.diagnostics.filter((d) => d.severity !== "error").map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p></section>`)}
+${s.diagnostics.filter((d) => d.severity !== "error" && !shownByNameCheck(s, d.code)).map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p></section>`)}
 ${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2><ul class="problems">${s.setupProblems.map((p) => html`<li>${p}</li>`)}</ul></section>` : ""}
 <section class="card"><h2>${w.box}</h2><dl>
 <dt>${w.id}</dt><dd>${s.box.id}</dd><dt>${w.hostname}</dt><dd>${s.box.hostname}</dd>
@@ -93,7 +94,7 @@ ${c.subject ? html`<dt>${w.subject}</dt><dd>${c.subject}</dd><dt>${w.issuer}</dt
 <dt>${w.uptime}</dt><dd>${fmtUptime(sys.uptimeS)}</dd></dl></section>
 ${terminals ? html`<section class="card"><h2>${w.terminals}</h2>${terminals.length ? html`<dl>${terminals.map((t) => html`<dt>${t.poiid}</dt><dd>${t.address} — ${t.state}${t.lastError ? ` (${t.lastError})` : ""}</dd>`)}</dl>` : html`<p class="mute">${w.noTerminals}</p>`}</section>` : ""}
 <div class="row"><a class="btn" href="/settings?lang=${lang}">⚙ ${w.settings}</a></div>`;
-  return layout(lang, `${w.title} ${s.box.id}`, body, c.checking ? { poll: { code: c.code, url: c.url } } : {});
+  return layout(lang, `${w.title} ${s.box.id}`, html`${body}${homepageWatch(s)}`, c.checking ? { poll: { code: c.code, url: c.url } } : {});
 }
 
 export function loginPage(lang: Lang, csrf: string, mode: "login" | "choose", message?: string): H {
@@ -137,11 +138,18 @@ ${terminalsSettings(lang, csrf)}
   return layout(lang, `${w.title} — ${w.settings}`, body);
 }
 
+/** The reasons src/admin/credentials.ts gives, for the Spanish page. */
+const LOCK_REASONS_ES: Record<string, string> = {
+  "the stored admin password could not be read": "la contraseña de administrador guardada no se puede leer",
+  "the stored admin password is missing": "falta la contraseña de administrador guardada",
+  "the box holds payment-terminal settings but no admin password": "la caja tiene ajustes de terminales de pago pero ninguna contraseña de administrador",
+};
+
 /** The settings of a box that had an admin password and lost it: only the card can open them again. */
 export function lockedPage(lang: Lang, reason: string | null): H {
   const w = WORDS[lang];
   return layout(lang, `${w.title} — ${w.settings}`, html`<section class="banner err" role="alert"><strong>${w.lockedTitle}</strong>
-<p>${w.lockedHelp}</p><p class="code">admin_password = …</p>${reason ? html`<p class="mute">${w.detail}: ${reason}</p>` : ""}</section>
+<p>${w.lockedHelp}</p><p class="code">admin_password = …</p>${reason ? html`<p class="mute">${w.detail}: ${LOCK_REASONS_ES[reason.split(" (")[0]!] && lang === "es" ? LOCK_REASONS_ES[reason.split(" (")[0]!] : reason}</p>` : ""}</section>
 <div class="row"><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`);
 }
 
