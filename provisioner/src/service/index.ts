@@ -1,17 +1,16 @@
 // What happens for one box's request: eligibility, then a still-valid certificate or a new
 // order within the CA's limits, then the box's A record. I/O comes in through the constructor.
-import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../src/log";
 import type { Issuer } from "../acme";
 import { createAttemptLimiter, DEFAULT_ATTEMPT_LIMITS, sourceKey, type AttemptLimits } from "../attempts";
-import { decideBudget, isFreshEnough, WEEK_MS, type BudgetLimits } from "../budget";
+import { isFreshEnough, type BudgetLimits } from "../budget";
 import { createCsrChecker } from "../csr";
 import type { DnsZone } from "../dns";
-import { upstreamError } from "../failure";
 import { checkEligibility, REFUSAL_SENTENCE } from "../eligibility";
 import { boxNames, checkBoxIp, deriveLabel, hostRecordName } from "../naming";
-import { RpcError, type CertRequest } from "../rpc";
+import type { CertRequest } from "../rpc";
 import { SERVICE_KEY_FP, type StoredCertificate, type Store } from "../store";
+import { createOrderer } from "./order";
 
 export interface CertReply {
   subject_cn: string;
@@ -38,71 +37,17 @@ export interface ServiceOptions {
   now?: () => number;
 }
 
-/** How long an order's reservation holds when its instance dies (an order is bounded to 60 s
- *  plus the TXT records' removal). */
-export const ORDER_LEASE_MS = 180_000;
-
 export function createCertificateService(o: ServiceOptions) {
   const now = o.now ?? Date.now;
-  const inflight = new Map<string, Promise<StoredCertificate>>();
   const checkCsr = createCsrChecker(2000);
   const attempts = createAttemptLimiter({ store: o.store, limits: o.attemptLimits ?? DEFAULT_ATTEMPT_LIMITS, logger: o.logger, now });
-  // A label whose last order failed waits before the next one (the CA counts failed validations).
-  const cooldown = new Map<string, { until: number; failures: number }>();
+  const orderOnce = createOrderer(o);
 
   const reply = (c: StoredCertificate, withKey: boolean, csrNames?: string[]): CertReply => ({
     subject_cn: c.subjectCn, x509_pem: c.certPem,
     ...(withKey && c.keyPem ? { private_key_pem: c.keyPem } : {}),
     ...(csrNames ? { csr_names: csrNames } : {}),
   });
-
-  async function order(label: string, dbUuid: string, iotBoxLines: number, names: string[], csrPem: string | null, keyFp: string): Promise<StoredCertificate> {
-    const cd = cooldown.get(label);
-    if (cd && cd.until > now()) throw upstreamError("acme", "ca_cooling_down", `label ${label} cooling down after a failed order`, { retryAfterS: Math.ceil((cd.until - now()) / 1000) });
-    const owner = `${o.instanceId}/${randomUUID()}`;
-    const isNew = await reserve(label, dbUuid, iotBoxLines, owner);
-    try {
-      const started = now();
-      const issued = await o.issuer.issue(names, csrPem);
-      const cert: StoredCertificate = { label, keyFp, dbUuid, subjectCn: names[0]!, certPem: issued.certPem, keyPem: issued.keyPem,
-        notBefore: issued.notBefore, notAfter: issued.notAfter, issuedAt: now() };
-      await o.store.completeReservation(label, owner, dbUuid, cert.issuedAt, isNew); // counted before anything else can fail
-      await o.store.putCertificate(cert);
-      cooldown.delete(label);
-      o.logger.info("certificate issued", { label, key: keyFp === SERVICE_KEY_FP ? "service" : "box", new_name: isNew,
-        not_after: new Date(cert.notAfter).toISOString(), ms: now() - started });
-      return cert;
-    } catch (e) {
-      const failures = (cooldown.get(label)?.failures ?? 0) + 1;
-      cooldown.set(label, { until: now() + Math.min(600_000, 5_000 * 2 ** (failures - 1)), failures });
-      await o.store.releaseReservation(label, owner).catch(() => {}); // else it stops counting at its lease's end
-      throw e;
-    }
-  }
-
-  /** Every budget checked and a slot reserved in one step; returns whether the name is new. */
-  async function reserve(label: string, dbUuid: string, iotBoxLines: number, owner: string): Promise<boolean> {
-    const t = now();
-    const r = await o.store.reserveOrder({ label, dbUuid, owner, now: t, leaseMs: ORDER_LEASE_MS, windowStart: t - WEEK_MS },
-      (h) => decideBudget({ ...h, databaseNewLimit: iotBoxLines + 1 }, o.limits, t));
-    if (r.kind === "busy") throw new RpcError(503, -32000, "A certificate for this box is being issued; retry shortly.", 10);
-    if (r.kind === "spent") {
-      o.logger.warn("certificate budget spent", { label, db_uuid: dbUuid, limit: r.decision.limit, retry_after_s: r.decision.retryAfterS });
-      throw new RpcError(503, -32000, "The certificate budget is spent for now; retry later.", r.decision.retryAfterS);
-    }
-    return r.isNew;
-  }
-
-  /** One order per label and key at a time in this process; others wait for its result. */
-  function orderOnce(label: string, dbUuid: string, iotBoxLines: number, names: string[], csrPem: string | null, keyFp: string) {
-    const k = `${label} ${keyFp}`;
-    let p = inflight.get(k);
-    if (!p) {
-      p = order(label, dbUuid, iotBoxLines, names, csrPem, keyFp).finally(() => inflight.delete(k));
-      inflight.set(k, p);
-    }
-    return p;
-  }
 
   async function followIp(label: string, boxId: string | null, ip: string | null): Promise<void> {
     if (ip === null) return;
