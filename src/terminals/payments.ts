@@ -67,6 +67,21 @@ export function stateFor(o: PaymentOutcome): TxState {
   return "declined";
 }
 
+/** Pure: the error a POS sees when the terminal refused to run a payment (nothing was charged). */
+const TERMINAL_REFUSALS: Record<string, { code: string; message: string }> = {
+  Busy: { code: "terminal_busy", message: "The terminal is busy with another transaction (its own menu or another till); nothing was charged. Try again when it is free." },
+  NotAllowed: { code: "terminal_not_allowed", message: "The terminal does not allow this payment; nothing was charged." },
+  UnavailableDevice: { code: "terminal_device_unavailable", message: "The terminal's card reader or printer is unavailable; nothing was charged." },
+  DeviceOut: { code: "terminal_device_out", message: "The terminal's card reader is out of order; nothing was charged." },
+  LoggedOut: { code: "terminal_logged_out", message: "The terminal is logged out; log it in and try again. Nothing was charged." },
+  MessageFormat: { code: "terminal_message_format", message: "The terminal could not read the request; nothing was charged." },
+  UnavailableService: { code: "terminal_service_unavailable", message: "The terminal does not offer this service now; nothing was charged." },
+  UnreachableHost: { code: "acquirer_unreachable", message: "The terminal could not reach the payment network; nothing was charged. Try again." },
+};
+export function failureFor(errorCondition: string | undefined): { code: string; message: string } {
+  return TERMINAL_REFUSALS[errorCondition ?? ""] ?? { code: "terminal_refused", message: `The terminal refused the payment (${errorCondition ?? "no reason given"}); nothing was charged.` };
+}
+
 export function createPaymentEngine(deps: {
   journal: Journal;
   registry: Registry;
@@ -148,7 +163,7 @@ export function createPaymentEngine(deps: {
 
   function finishPayment(tx: Tx, o: PaymentOutcome) {
     const state = stateFor(o);
-    save(tx, { state, outcome: o, error: undefined });
+    save(tx, { state, outcome: o, error: state === "failed" ? failureFor(o.errorCondition) : undefined });
     log.info("payment result", { tx: tx.id, terminal: tx.poiid, serviceId: tx.serviceId, state, result: o.result, errorCondition: o.errorCondition, poiTransactionId: o.poiTransaction?.transactionId, amount: tx.amountMinor, currency: tx.currency });
   }
 

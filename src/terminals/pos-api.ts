@@ -99,13 +99,16 @@ export function createPosApi(deps: PosApiDeps) {
     // "Prefer: wait=N" (RFC 7240): answer with the result if it comes within N seconds (one round trip).
     const wait = Math.min(Number(/\bwait=(\d{1,3})\b/.exec(c.req.header("prefer") ?? "")?.[1] ?? 0), MAX_WAIT_S);
     const deadline = Date.now() + wait * 1000;
-    let now = tx;
-    while (Date.now() < deadline && !isFinal(now)) {
-      const next = await deps.engine.waitForChange(tx.id, now.version, deadline - Date.now());
-      if (!next || next.version === now.version) break;
-      now = next;
+    // The engine hands back the live record (one object, changed in place): compare with the
+    // version number seen, not with the object, or the first change ends the wait (an
+    // `unknown` while TransactionStatus is still asking).
+    let seen = tx.version;
+    while (!isFinal(tx) && Date.now() < deadline) {
+      await deps.engine.waitForChange(tx.id, seen, deadline - Date.now());
+      if (tx.version === seen) break; // the wait ran out
+      seen = tx.version;
     }
-    return c.json(paymentView(now), created ? 201 : 200);
+    return c.json(paymentView(tx), created ? 201 : 200);
   });
 
   const own = (id: string, pairingId: string) => {

@@ -67,8 +67,27 @@ describe("payments", () => {
     sim.setBehaviour("busy");
     const ref = order();
     const r = await box.pay({ amount: 700, currency: "EUR", reference: ref });
-    expect(await box.settle(r.body.id)).toMatchObject({ status: "failed", result: { errorCondition: "Busy" } });
+    const p = await box.settle(r.body.id);
+    expect(p).toMatchObject({ status: "failed", result: { errorCondition: "Busy" }, error: { code: "terminal_busy" } });
+    expect(p.error.message).toContain("nothing was charged");
     expect(sim.approved().some((x) => x.saleTransactionId === ref)).toBe(false);
+  });
+
+  test("Prefer: wait=N waits for the result, not the first change: a lost reply answers approved, not unknown", async () => {
+    sim.setBehaviour("drop-after-charge");
+    const ref = order(), before = sim.counts.Payment ?? 0;
+    const r = await box.pos("/payments", { method: "POST", key: crypto.randomUUID(), json: { amount: 260, currency: "EUR", reference: ref }, headers: { prefer: "wait=10" } });
+    expect(r.status).toBe(201);
+    const p = await r.json();
+    expect(p).toMatchObject({ status: "approved", final: true, amount: 260 });
+    expect(sim.counts.Payment! - before).toBe(1);
+    expect(sim.approved().filter((x) => x.saleTransactionId === ref).length).toBe(1);
+  });
+
+  test("Prefer: wait=N through a late terminal (in_progress → unknown → approved) answers the final state", async () => {
+    sim.setBehaviour("late");
+    const r = await box.pos("/payments", { method: "POST", key: crypto.randomUUID(), json: { amount: 270, currency: "EUR", reference: order() }, headers: { prefer: "wait=10" } });
+    expect(await r.json()).toMatchObject({ status: "approved", final: true });
   });
 
   test("one transaction at a time: a second payment while one runs is refused (409) and not sent", async () => {
