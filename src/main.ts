@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { mkdirSync, chmodSync } from "node:fs";
-import { parseOptions, type ServeOptions } from "./cli/options";
+import { commandArgs, parseOptions, type ServeOptions } from "./cli/options";
 import { createLogger, isLevel, type Logger } from "./log/index";
 import { bootConfigPath, dataFiles, ledsDir } from "./host/paths";
 import { openConfigStore } from "./config/store";
@@ -28,6 +28,7 @@ import { systemdNotifier } from "./platform/systemd";
 import { VERSION } from "./version";
 import { createTerminals } from "./terminals/index";
 import { createDiagnostics, describe as describeDiag, diagnoseCommand, targetsFromConfig, type Diagnostics } from "./diagnostics/index";
+import { boxNameFor, readConfigForDiagnosis } from "./diagnostics/box-config";
 import type { BoxConfig } from "./config/schema";
 import { createNetworkSupervisor, realNmcli, type NetworkSupervisor } from "./network/index";
 import { splitCerts } from "./cert/x509";
@@ -39,7 +40,7 @@ const USAGE = `usage: iotbox <command> [options]
   serve                 run the box (homepage, local API, certificate, LEDs)
   status [--json]       print the box's state
   cert [--json]         check the certificate now and fetch one if needed; exit 1 on error
-  diagnose [--json]     run the network diagnosis now
+  diagnose [--json] [--lang es]  run the network diagnosis now, with the box's configuration
   version               print the version
 options (also IOTBOX_… environment variables): --data-dir, --boot-dir, --http-port, --https-port, --sysfs, --lan-ip`;
 
@@ -124,7 +125,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     web: { ...statusSources, store: box.config, auth, logger, describeDiag, freshFacts: () => facts.fresh(),
       restart: () => { logger.info("exiting for restart"); process.exit(75); },
       clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
-      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem() },
+      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit() },
     terminals, network, auth, logger,
     ownHosts: createOwnHosts({ lanIp: () => box.lan()?.ipv4 ?? null, hostname: () => hostname(), httpsName: () => { const u = lifecycle.url(); return u ? new URL(u).hostname : null; } }),
   });
@@ -152,7 +153,13 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   lifecycle.onChange(updateLeds);
   diagnostics?.onChange(updateLeds);
   // A certificate request that failed before any HTTP status: look for the cause now.
-  lifecycle.onChange((s) => { if (s.error?.name === "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION" && !s.checking) void diagnostics?.runNow().catch(() => {}); });
+  // Once per failed request (onChange also fires for other changes of the state).
+  let failedCheck: string | null = null;
+  lifecycle.onChange((s) => {
+    if (s.error?.name !== "ERR_IOT_HTTPS_LOAD_REQUEST_EXCEPTION" || s.checking || s.lastCheckAt === failedCheck) return;
+    failedCheck = s.lastCheckAt;
+    diagnostics?.certificateFailed();
+  });
   // Before the box has an address (power-on: DHCP still going on) a run finds only what is still
   // starting, and its probes compete with NetworkManager for the CPU: the first run then waits
   // for the address to appear (the watcher runs the probes on that change) or 20 s.
@@ -305,12 +312,12 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === "cert" && status.cert.code ? 1 : 0;
     }
     case "diagnose": {
-      const box = openBox(opts, createLogger({ level: "error" }));
-      const cfg = box.config.get();
-      const st = box.store.readCurrent();
-      const ip = box.lan()?.ipv4 ?? null;
-      const url = st.kind === "ok" && cfg.subjectCn && ip ? `https://${ip.replaceAll(".", "-")}.${cfg.subjectCn.replace(/^\*\./, "")}` : null;
-      return await diagnoseCommand(args, diagTargets(cfg, ip, url));
+      // The options of every command; the box's configuration (config.json, and iotbox.conf as the
+      // next start will import it), read without changing either.
+      const { config: cfg } = readConfigForDiagnosis(opts);
+      const ip = lanAddress(opts.lanIp)?.ipv4 ?? null;
+      const name = boxNameFor(cfg, ip, createCertificateStore(dataFiles(opts).certDir).readCurrent().kind === "ok");
+      return await diagnoseCommand(commandArgs(args), diagTargets(cfg, ip, name ? `https://${name}` : null));
     }
     case "version": case "--version": console.log(VERSION); return 0;
     case undefined: case "help": case "--help": console.log(USAGE); return cmd ? 0 : 2;

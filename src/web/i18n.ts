@@ -1,6 +1,7 @@
 /** The homepage's words, in English and Spanish (the seed documentation is bilingual). */
 import type { Context } from "hono";
 import type { Lang } from "../cert/codes";
+import { NAME_CHECK_WORDS } from "./name-check";
 
 const en = {
   title: "IoT Box", box: "Box", id: "Box ID", hostname: "Host name", ip: "IP address", mac: "MAC address", version: "Version",
@@ -19,6 +20,7 @@ const en = {
   restarting: "The box is restarting. This page will come back in a minute.", unknown: "unknown", none: "none",
   noRedirect: "Stay on this local page", redirectNote: "This box now has a trusted certificate. Use its secure address:",
   checkNow: "Check now", all: "All good: the certificate is valid and the network is fine.",
+  nameCheck: NAME_CHECK_WORDS.en,
   currentPassword: "Current password", wrongCurrentPassword: "The current password is wrong; nothing was changed.",
   lockedTitle: "The settings are locked",
   lockedHelp: "This box had an admin password and it can no longer be read, so nobody can choose a new one from the network. To set a new one, take out the SD card, add this line to iotbox.conf on its boot partition, put the card back and restart the box:",
@@ -41,6 +43,7 @@ const es: Words = {
   restarting: "La caja se está reiniciando. Esta página volverá en un minuto.", unknown: "desconocido", none: "ninguno",
   noRedirect: "Quedarse en esta página local", redirectNote: "Esta caja ya tiene un certificado de confianza. Usa su dirección segura:",
   checkNow: "Comprobar ahora", all: "Todo bien: el certificado es válido y la red funciona.",
+  nameCheck: NAME_CHECK_WORDS.es,
   currentPassword: "Contraseña actual", wrongCurrentPassword: "La contraseña actual es incorrecta; no se cambió nada.",
   lockedTitle: "Los ajustes están bloqueados",
   lockedHelp: "Esta caja tenía una contraseña de administrador que ya no se puede leer, así que nadie puede elegir otra desde la red. Para poner una nueva, saca la tarjeta SD, añade esta línea a iotbox.conf en su partición de arranque, vuelve a poner la tarjeta y reinicia la caja:",
