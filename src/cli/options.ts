@@ -42,3 +42,15 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   }
   return { opts: opts as unknown as ServeOptions, flags, rest };
 }
+
+/** The arguments left for a command once the common options (and their values) are taken out, in order. */
+export function commandArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith("--") && a.includes("=") ? a.slice(0, a.indexOf("=")) : a;
+    if (SPEC.some((s) => s.flag === name)) { if (name === a) i++; continue; }
+    out.push(a);
+  }
+  return out;
+}

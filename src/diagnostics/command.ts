@@ -1,19 +1,26 @@
 /**
- * `iotbox diagnose [--json] [--lang es] [--watch]`: run the probes now and print the report.
+ * `iotbox diagnose [--json] [--lang es] [--watch]` (and the options of every command, main.ts): run
+ * the probes now with the box's configuration and print the report.
  * Exit code: 0 nothing wrong, 1 a cause was found, 2 bad usage.
  * Test and field options: --ca-file PEM, --clock-sync-file PATH, --resolv-conf PATH.
  */
 import { readFileSync } from "node:fs";
 import { createLogger } from "../log/index";
 import { describe, REGISTRY, type Lang } from "./codes";
-import { createDiagnostics } from "./daemon";
+import { createDiagnostics, type Schedule } from "./daemon";
 import type { DiagnosticsTargets } from "./plan";
 import type { HostIOOptions } from "./probes";
 import { PROBE_IDS, type Report } from "./report";
 
 const USAGE = "usage: iotbox diagnose [--json] [--lang en|es] [--watch] [--ca-file PEM] [--clock-sync-file PATH] [--resolv-conf PATH]";
 
-export interface CommandIO { out: (s: string) => void; err: (s: string) => void; hostIO?: HostIOOptions }
+export interface CommandIO {
+  out: (s: string) => void; err: (s: string) => void; hostIO?: HostIOOptions;
+  /** --watch: schedule overrides (the stand-alone cli.ts, for the lab). */
+  schedule?: Partial<Schedule>;
+  /** --watch: lines "visit" (the homepage was opened) and "cert-failed" (a certificate request failed), e.g. from stdin. */
+  commands?: AsyncIterable<string>;
+}
 
 export function parseDiagnoseArgs(argv: string[]): { json: boolean; watch: boolean; lang: Lang; host: HostIOOptions } | string {
   const r = { json: false, watch: false, lang: "en" as Lang, host: {} as HostIOOptions };
@@ -44,7 +51,8 @@ export function formatReport(rep: Report, lang: Lang): string {
   if (!rep.codes.length) lines.push(lang === "es" ? "Sin problemas de red." : "No network problem found.");
   for (const c of rep.codes) {
     const t = describe(c, lang);
-    lines.push("", `${c} (${REGISTRY[c].severity}, LED ${REGISTRY[c].led}): ${t.title}`, `  ${t.meaning}`, `  → ${t.remedy}`);
+    lines.push("", `${c} (${REGISTRY[c].severity}, LED ${REGISTRY[c].led}): ${t.title}`, `  ${t.meaning}`,
+      ...(rep.details[c] ? [`  ${lang === "es" ? "visto" : "seen"}: ${rep.details[c]}`] : []), `  → ${t.remedy}`);
   }
   return lines.join("\n");
 }
@@ -56,15 +64,21 @@ export async function diagnoseCommand(argv: string[], targets: DiagnosticsTarget
   if (typeof args === "string") { io.err(`${args}\n${USAGE}`); return 2; }
   const logger = createLogger({ write: (l) => io.err(l), level: "warn" });
   let runs = 0;
-  const emit = (r: Report) => io.out(JSON.stringify({ at: r.finishedAt, run: ++runs, active: diag.current().active.map((a) => a.code),
-    codes: r.codes, ms: r.durationMs, sent: r.sent }));
-  const diag = createDiagnostics({ targets: () => targets, logger, hostIO: { ...args.host, ...io.hostIO },
+  const emit = (r: Report) => io.out(JSON.stringify({ at: r.finishedAt, run: ++runs, kind: r.kind, active: diag.current().active.map((a) => a.code),
+    codes: r.codes, details: r.details, ms: r.durationMs, sent: r.sent }));
+  const diag = createDiagnostics({ targets: () => targets, logger, hostIO: { ...args.host, ...io.hostIO }, schedule: io.schedule,
     onReport: (r) => { if (args.watch && args.json) emit(r); } });
   if (!args.watch) {
     const rep = await diag.runNow();
-    io.out(args.json ? JSON.stringify(rep) : formatReport(rep, args.lang));
+    io.out(args.json ? JSON.stringify({ ...rep, targets }) : formatReport(rep, args.lang));
     return rep.codes.length ? 1 : 0;
   }
+  if (io.commands) void (async () => {
+    for await (const line of io.commands!) {
+      if (line.trim() === "visit") diag.visit();
+      else if (line.trim() === "cert-failed") diag.certificateFailed();
+    }
+  })();
   // --watch: the daemon's behaviour (hold times, re-runs on change). With --json one line per
   // run (shown codes, codes of this run, what it sent); without, one text line per change.
   diag.onChange(() => { if (!args.json) io.out(`${new Date().toISOString()} active: ${diag.current().active.map((a) => a.code).join(", ") || "none"}`); });

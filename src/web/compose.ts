@@ -11,6 +11,7 @@ import type { Terminals } from "../terminals/index";
 import { allowedMethods, createWebApp, type Mount, type WebDeps } from "./app";
 import { csrfGuard, type Auth } from "./auth";
 import { createFront } from "./front";
+import { createNameCheckApp, NAME_CHECK_PATH } from "./name-check";
 
 /** The set-up access point's own address (NetworkManager's shared mode; the AP's DNS answers every name with it). */
 export const AP_PORTAL = "http://10.42.0.1/wifi";
@@ -30,6 +31,8 @@ export function createHttpFront(d: HttpFrontDeps) {
   const mounts: Mount[] = [
     { path: "/api/pos", app: d.terminals.posApi, admin: false, httpsOnly: () => true },   // bearer token from pairing, CORS for the POS origins
     { path: "/api/terminals", app: d.terminals.adminApi, admin: true },                   // admin session + CSRF header
+    // the homepage on the box's IP asks the technician's browser to fetch this on the HTTPS name (CORS: the IP origin only)
+    { path: NAME_CHECK_PATH, app: createNameCheckApp({ boxId: () => d.web.config().boxId, lanIp: () => d.web.lan()?.ipv4 ?? null }), admin: false, httpsOnly: () => false },
   ];
   if (d.network) {
     // The set-up page is open over HTTP only on a box that never had a password (a phone's captive

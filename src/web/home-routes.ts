@@ -8,6 +8,7 @@ import { Hono, type Context } from "hono";
 import { WORDS, pickLang } from "./i18n";
 import { homePage, messagePage } from "./page";
 import { buildStatus } from "./status";
+import { nameCheckCsp } from "./name-check";
 import type { WebDeps } from "./app";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -19,6 +20,7 @@ export function createHomeRoutes(d: WebDeps): Hono {
   const statusCache = new Map<string, { at: number; body: string }>();
   d.lifecycle.onChange(() => statusCache.clear());
   app.get("/api/status", (c) => {
+    d.onVisit?.();
     const lang = c.req.query("lang") === "es" ? "es" : "en";
     const t = performance.now();
     let hit = statusCache.get(lang);
@@ -27,6 +29,7 @@ export function createHomeRoutes(d: WebDeps): Hono {
   });
 
   app.get("/", async (c) => {
+    d.onVisit?.();
     const lang = pickLang(c);
     // A check runs on every load. A quick one (nothing to fetch) is shown done; one that goes to
     // the network is shown running, and the page updates itself when it ends.
@@ -40,6 +43,8 @@ export function createHomeRoutes(d: WebDeps): Hono {
       return c.html(messagePage(lang, `${w.redirectNote} ${status.cert.url} — ${w.noRedirect}: /?local`), 302);
     }
     const terms = d.terminals ? await d.terminals().catch(() => []) : null;
+    const csp = nameCheckCsp(status.cert.url); // the page fetches the HTTPS name from this browser (name-check.ts)
+    if (csp) c.header("content-security-policy", csp);
     return c.html(homePage(status, lang, terms));
   });
 
