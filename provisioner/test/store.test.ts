@@ -102,6 +102,23 @@ for (const [name, open] of drivers) {
       } finally { await s.close(); }
     }, 30_000);
 
+    test("refused attempts and known sources: counted per key in the window, pruned by age", async () => {
+      const s = open();
+      try {
+        await s.migrate();
+        const k = crypto.randomUUID().slice(0, 8);
+        const q = (since: number) => s.attemptHistory({ sourceKey: `source:${k}`, databaseKey: `database:${k}`, dbUuid: k, source: "192.0.2.1", since, knownSince: 0 });
+        await s.addRefusals([`source:${k}`, `database:${k}`], 100);
+        await s.addRefusals([`source:${k}`], 200);
+        expect(await q(0)).toEqual({ source: [100, 200], database: [100], knownSource: false });
+        expect((await q(150)).source).toEqual([200]);
+        await s.addKnownSource(k, "192.0.2.1", 300);
+        expect((await q(0)).knownSource).toBe(true);
+        await s.pruneAttempts(150, 300);
+        expect(await q(0)).toEqual({ source: [200], database: [], knownSource: false });
+      } finally { await s.close(); }
+    }, 30_000);
+
     test("simultaneous reservations never exceed the budget (generated budgets and request mixes)", async () => {
       const stores = name === "postgres" ? [open(), open()] : [open()]; // two PostgreSQL clients = two instances
       try {

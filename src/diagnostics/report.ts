@@ -100,7 +100,8 @@ export const outcomeText = (o: DnsOutcome | TcpOutcome | TlsOutcome | HttpOutcom
   switch (o.kind) {
     case "answer": {
       const ede = edePart(o);
-      return o.addresses.length ? `${o.rcode} ${o.addresses.join(",")}${ede ? ` (${ede})` : ""}` : `${o.rcode} (no address${ede ? `, ${ede}` : ""})`;
+      if (o.addresses.length) return `${o.rcode} ${o.addresses.join(",")}${ede ? ` (${ede})` : ""}`;
+      return o.rcode === "NOERROR" ? `NOERROR (no address${ede ? `, ${ede}` : ""})` : `${o.rcode}${ede ? ` (${ede})` : ""}`;
     }
     case "timeout": return "no answer (timeout)";
     case "error": return "seen" in o && o.seen ? seenText(o.seen) : o.code;
@@ -174,7 +175,7 @@ const EXPLAINED_BY: Partial<Record<ProbeId, Code[]>> = {
 };
 /** A root cause that explains (and so hides) the codes that follow from it. */
 const HIDES: Partial<Record<Code, Code[]>> = {
-  ERR_IOT_NET_UPLINK_DOWN: ["ERR_IOT_DNS_REBIND_BLOCKED", "ERR_IOT_FIREWALL_HTTPS_DROPPED", "ERR_IOT_FIREWALL_HTTPS_REJECTED", "ERR_IOT_TLS_INTERCEPTED", "ERR_IOT_CAPTIVE_PORTAL"],
+  ERR_IOT_NET_UPLINK_DOWN: ["ERR_IOT_DNS_UNREACHABLE", "ERR_IOT_DNS_REBIND_BLOCKED", "ERR_IOT_FIREWALL_HTTPS_DROPPED", "ERR_IOT_FIREWALL_HTTPS_REJECTED", "ERR_IOT_TLS_INTERCEPTED", "ERR_IOT_CAPTIVE_PORTAL"],
   ERR_IOT_CAPTIVE_PORTAL: ["ERR_IOT_FIREWALL_HTTPS_DROPPED", "ERR_IOT_FIREWALL_HTTPS_REJECTED", "ERR_IOT_TLS_INTERCEPTED"],
 };
 
@@ -269,8 +270,15 @@ export function analyse(plan: Plan, o: Observations): { probes: Record<ProbeId, 
       : failed(`connectivity check ${where}: ${outcomeText(h)}`);
   }
 
-  // No way out of the LAN: every connection out (443, 80, the public resolvers) fails alike.
+  // No way out of the LAN: every connection out (443, 80, the public resolvers) fails alike; or
+  // the router's DNS answers with an error for every outside name (dnsmasq: REFUSED, EDE 23
+  // "Network Error") while no resolver outside answers the box either.
+  const pubNames = sys.filter((l) => plan.publicNames.some((n) => n.name === l.name));
+  const routerCannotResolve = p.dns_system.status === "failed" && pubNames.length > 0 && pubNames.every((l) => l.outcome.kind === "answer" && !resolved(l.outcome));
+  const outsideSilent = (o.dnsPublic ?? []).length > 0 && o.dnsPublic!.every((l) => l.outcome.kind !== "answer");
   if (!netOk) p.uplink = skipped("no network");
+  else if (routerCannotResolve && outsideSilent)
+    p.uplink = failed(`the router's DNS cannot resolve any outside name (${[...new Set(pubNames.map((l) => outcomeText(l.outcome)))].join(", ")}) and no resolver outside answers (${o.dnsPublic!.map((l) => `${l.server} ${outcomeText(l.outcome)}`).filter((x, i, a) => a.indexOf(x) === i).join(", ")})`, "ERR_IOT_NET_UPLINK_DOWN");
   else if (!o.https && !o.captive) p.uplink = skipped("nothing outside was tried");
   else {
     const tries = [o.https && { what: `${o.https.ip}:${plan.provisioning?.port ?? 443}`, cls: outFailure(o.https.tcp), text: outcomeText(o.https.tcp) },

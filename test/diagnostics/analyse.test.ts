@@ -157,6 +157,15 @@ describe("analyse (pure: what a probe result means)", () => {
     const o = { ...out({ kind: "timeout" }, { kind: "timeout" }), dnsSystem: lookups.rebound("SERVFAIL"), dnsPublic: publicSays({ kind: "timeout" }) };
     expect(codes(o)).toEqual(["ERR_IOT_NET_UPLINK_DOWN"]);
   });
+  test("uplink down, the router's cache empty: it answers REFUSED (EDE 23) for every name and no outside resolver answers → UPLINK_DOWN, not DNS", () => {
+    const refused = answer("REFUSED", [], 23);
+    const o = { ...healthy(), dnsSystem: lookups.healthy().map((l) => ({ ...l, outcome: refused })), dnsPublic: publicSays({ kind: "error", code: "ENETUNREACH" }), https: null, captive: null };
+    const r = analyse(PLAN, o);
+    expect(r.codes).toEqual(["ERR_IOT_NET_UPLINK_DOWN"]);
+    expect(r.details.ERR_IOT_NET_UPLINK_DOWN).toContain("REFUSED (EDE 23 Network Error)");
+    // The same router DNS, but a public resolver answers: the way out exists, the router's DNS is the problem.
+    expect(codes({ ...o, dnsPublic: lookups.publicConfirms() })).toEqual(["ERR_IOT_DNS_UNREACHABLE"]);
+  });
   test("only 443 fails, port 80 answers: a firewall, and the detail says which ICMP (not ECONNREFUSED)", () => {
     const r = analyse(PLAN, out({ kind: "error", code: "ECONNREFUSED", seen: seen("icmp", 13) }, { kind: "response", status: 204, location: null }));
     expect(r.codes).toEqual(["ERR_IOT_FIREWALL_HTTPS_REJECTED"]);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLab, BUN, ROOT, type Lab } from "./lab";
-import { runScenario, SCENARIOS, startWatcher, type Watcher } from "./scenarios";
+import { MATRIX, runScenario, SCENARIOS, startWatcher, type Watcher } from "./scenarios";
 
 let lab: Lab;
 let w: Watcher;
@@ -34,7 +34,8 @@ describe("diagnostics in a namespace lab", () => {
     await lab.baseline();
     expect(await w.waitFor(() => w.healthy(), 15000)).not.toBeNull();
     const m = w.mark();
-    await new Promise((r) => setTimeout(r, 6000));
+    for (let i = 0; i < 3; i++) { w.visit(); await new Promise((r) => setTimeout(r, 2000)); }
+    expect(w.runsSince(m).length).toBeGreaterThan(0);
     expect(w.seenSince(m).flat()).toEqual([]);
     const { code, report } = await oneShot();
     expect(code).toBe(0);
@@ -55,11 +56,37 @@ describe("diagnostics in a namespace lab", () => {
     } finally { await lab.repair("no_link"); }
   }, 30000);
 
-  for (const s of SCENARIOS) {
-    test(`${s.fault} (${s.what}) → ${s.code} within 10 s, cleared within 10 s of the repair`, async () => {
+  for (const s of [...SCENARIOS, ...MATRIX]) {
+    test(`${s.fault} (${s.what}) → ${s.code} within 10 s of opening the page, cleared within 10 s of the repair`, async () => {
       const r = await runScenario(lab, w, s);
-      expect({ fault: s.fault, shown: r.faultMs !== null, cleared: r.clearMs !== null, foreign: r.foreign })
-        .toEqual({ fault: s.fault, shown: true, cleared: true, foreign: [] });
+      expect({ fault: s.fault, shown: r.faultMs !== null, cleared: r.clearMs !== null, foreign: r.foreign, detail: s.detail ? r.detail.includes(s.detail) || r.detail : true })
+        .toEqual({ fault: s.fault, shown: true, cleared: true, foreign: [], detail: true });
     }, 60000);
   }
+
+  test("iotbox diagnose (one shot) names what was seen: ICMP admin-prohibited, not ECONNREFUSED", async () => {
+    await lab.baseline();
+    await lab.fault("https_reject_icmp");
+    try {
+      const { code, report } = await oneShot();
+      expect(code).toBe(1);
+      expect(report.codes).toEqual(["ERR_IOT_FIREWALL_HTTPS_REJECTED"]);
+      expect(report.probes.https.detail).toBe("connect to 198.18.1.3:443: ICMP administratively prohibited from 10.77.0.1");
+    } finally { await lab.repair("https_reject_icmp"); }
+  }, 30000);
+
+  test("probe budget with the runtime's schedule: page closed, nothing leaves the box; page open, one run per 30 s", async () => {
+    await lab.baseline();
+    const d = startWatcher(lab, {});
+    try {
+      expect(await d.waitFor(() => d.healthy(), 15000)).not.toBeNull();
+      const m = d.mark();
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(d.runsSince(m).length).toBe(0); // the next light check is 10–12 min away
+      const v = d.mark();
+      const t0 = performance.now();
+      while (performance.now() - t0 < 34_000) { d.visit(); await new Promise((r) => setTimeout(r, 5000)); } // a page polling every 5 s
+      expect(d.runsSince(v).map((r) => r.kind)).toEqual(["full", "full"]);
+    } finally { await d.stop(); }
+  }, 90000);
 });

@@ -28,7 +28,10 @@ export const ADDR = {
 
 export type Fault =
   | "no_link" | "no_address" | "no_gateway" | "dns_drop" | "rebind_dnsmasq" | "rebind_unbound"
-  | "dns_reject" | "https_drop" | "https_reject" | "https_reject_icmp" | "tls_intercept" | "captive" | "clock";
+  | "dns_reject" | "https_drop" | "https_reject" | "https_reject_icmp" | "tls_intercept" | "captive" | "clock"
+  // issue 11: more ways a resolver refuses the box's name, network shapes, the uplink
+  | "rebind_dnsmasq_locked" | "rebind_dnsmasq_dnat" | "refused_unbound" | "nxdomain_unbound" | "silent_unbound"
+  | "zero_dnsmasq" | "zero_unbound_dnat" | "uplink_down" | "uplink_down_cold" | "uplink_blackhole" | "http_drop";
 
 function sh(args: string[], input?: string): string {
   const r = spawnSync(args[0]!, args.slice(1), { input, encoding: "utf8" });
@@ -43,7 +46,7 @@ export interface Lab {
   targets: { publicResolvers: string[]; provisioningUrl: string; connectivityUrl: string; canaryName: string; boxName: string; expectedIp?: string };
   caFile: string;
   clockFile: string;
-  inBox(args: string[]): ChildProcess;
+  inBox(args: string[], stdin?: "pipe"): ChildProcess;
   fault(f: Fault): Promise<void>;
   repair(f: Fault): Promise<void>;
   /** Undo everything a fault or repair left (used before each scenario). */
@@ -102,6 +105,8 @@ export async function createLab(): Promise<Lab> {
     sh(["ip", "-n", ns.router, "route", "add", "default", "via", ADDR.inetUp]);
     sh(["ip", "-n", ns.inet, "route", "add", "10.77.0.0/24", "via", ADDR.routerWan]);
     sh(["ip", "netns", "exec", ns.router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+    // No ICMP rate limit at the router: each run's probes get their own "unreachable" back.
+    sh(["ip", "netns", "exec", ns.router, "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0"]);
 
     // Certificates: the vendor's CA (trusted by the box) and the proxy's own CA (not trusted).
     const cert = (ca: string, leaf: string, cn: string) => {
@@ -118,7 +123,8 @@ export async function createLab(): Promise<Lab> {
 
     const services = join(ROOT, "test/netns/services.ts");
     await start("internet", ns.inet, [BUN, services, JSON.stringify({
-      auth: { address: ADDR.auth, zone: ZONE, ttl: 2, hosts: { [PROVISION_HOST]: ADDR.provisioning, [CONNECTIVITY_HOST]: ADDR.connectivity } },
+      // A long TTL: with its uplink down the router still answers from its cache (as real ones do).
+      auth: { address: ADDR.auth, zone: ZONE, ttl: 3600, hosts: { [PROVISION_HOST]: ADDR.provisioning, [CONNECTIVITY_HOST]: ADDR.connectivity } },
       https: [{ address: ADDR.provisioning, port: 443, certFile: join(dir, "provision.pem"), keyFile: join(dir, "provision.key"), body: "{\"ok\":true}" }],
       http: [{ address: ADDR.connectivity, port: 80, mode: "connectivity" }],
     })], "ready");
@@ -135,13 +141,15 @@ export async function createLab(): Promise<Lab> {
       `--server=${ADDR.publicResolver}`, "--dhcp-authoritative", "--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h",
       `--dhcp-option=option:router,${ADDR.routerLan}`, `--dhcp-option=option:dns-server,${ADDR.routerLan}`,
       `--dhcp-leasefile=${join(dir, "leases")}`, `--pid-file=${join(dir, "router-dns.pid")}`, "--log-facility=-", ...extra], "started");
-    const unbound = (privateDomain: boolean) => {
+    /** `zone`: a local-zone type for the box's zone (refuse, always_nxdomain, deny, redirect: a filter). */
+    const unbound = (privateDomain: boolean, zone?: "refuse" | "always_nxdomain" | "deny" | "redirect") => {
       writeFileSync(join(dir, "unbound.conf"), [
         "server:", "  username: \"\"", "  chroot: \"\"", "  directory: \"" + dir + "\"", `  pidfile: "${join(dir, "unbound.pid")}"`,
         `  interface: ${ADDR.routerLan}`, "  port: 53", "  access-control: 10.77.0.0/24 allow", "  do-ip6: no",
         "  module-config: \"iterator\"", "  use-syslog: no", "  logfile: \"\"", "  verbosity: 1",
         "  private-address: 10.0.0.0/8", "  private-address: 172.16.0.0/12", "  private-address: 192.168.0.0/16",
         "  private-address: 169.254.0.0/16", ...(privateDomain ? [`  private-domain: "${ZONE}"`] : []),
+        "  ede: yes", ...(zone ? [`  local-zone: "${ZONE}." ${zone}`] : []), ...(zone === "redirect" ? [`  local-data: "${ZONE}. 60 IN A 0.0.0.0"`] : []),
         "remote-control:", "  control-enable: no",
         "forward-zone:", "  name: \".\"", `  forward-addr: ${ADDR.publicResolver}`, "",
       ].join("\n"));
@@ -171,7 +179,12 @@ exit 0
     const clockFile = join(dir, "clock-synchronized");
     writeFileSync(clockFile, "");
     const nft = (rules: string) => sh(["ip", "netns", "exec", ns.router, "nft", "-f", "-"], rules);
-    const dropTables = () => { trySh(["ip", "netns", "exec", ns.router, "nft", "delete", "table", "inet", "iotdiag"]); trySh(["ip", "netns", "exec", ns.router, "nft", "delete", "table", "ip", "iotdiag_nat"]); };
+    const dropTables = () => {
+      trySh(["ip", "netns", "exec", ns.router, "nft", "delete", "table", "inet", "iotdiag"]); trySh(["ip", "netns", "exec", ns.router, "nft", "delete", "table", "ip", "iotdiag_nat"]);
+      trySh(["ip", "netns", "exec", ns.inet, "nft", "delete", "table", "inet", "iotdiag_up"]);
+    };
+    /** LAN DNS forced to the router (the OpenWrt/pfSense habit): port 53 to anywhere is answered by the router. */
+    const dnatDns = () => nft(`table ip iotdiag_nat {\n  chain prerouting_nat {\n    type nat hook prerouting priority -100;\n    iifname "lan0" ip daddr != ${ADDR.routerLan} udp dport 53 dnat to ${ADDR.routerLan}\n    iifname "lan0" ip daddr != ${ADDR.routerLan} tcp dport 53 dnat to ${ADDR.routerLan}\n  }\n}\n`);
     const filter = (hooks: string[], rule: string) => nft(`table inet iotdiag {\n${hooks.map((h) => `  chain ${h}_filter {\n    type filter hook ${h} priority 0;\n    ${rule}\n  }\n`).join("")}}\n`);
     const dnat = (port: number, to: string) => nft(`table ip iotdiag_nat {\n  chain prerouting_nat {\n    type nat hook prerouting priority -100;\n    iifname "lan0" tcp dport ${port} dnat to ${to}\n  }\n}\n`);
     const boxAddress = () => /inet (\d+\.\d+\.\d+\.\d+)/.exec(sh(["ip", "-n", ns.box, "-4", "addr", "show", "dev", "eth0"]))?.[1] ?? null;
@@ -187,7 +200,7 @@ exit 0
         publicResolvers: [ADDR.publicResolver], provisioningUrl: `https://${PROVISION_HOST}/`,
         connectivityUrl: `http://${CONNECTIVITY_HOST}/generate_204`, canaryName: `10-0-0-1.${ZONE}`, boxName: `10-77-0-100.${ZONE}`,
       },
-      inBox: (args) => { const p = spawn("ip", ["netns", "exec", ns.box, ...args], { stdio: ["ignore", "pipe", "pipe"] }); procs.add(p); p.on("exit", () => procs.delete(p)); return p; },
+      inBox: (args, stdin) => { const p = spawn("ip", ["netns", "exec", ns.box, ...args], { stdio: [stdin ?? "ignore", "pipe", "pipe"] }); procs.add(p); p.on("exit", () => procs.delete(p)); return p; },
       boxAddress,
       async fault(f) {
         switch (f) {
@@ -207,6 +220,22 @@ exit 0
           case "tls_intercept": dnat(443, `${ADDR.routerLan}:8443`); break;
           case "captive": dnat(80, `${ADDR.routerLan}:8080`); break;
           case "clock": rmSync(clockFile, { force: true }); break;
+          // LAN DNS locked to the router: port 53 to the outside dropped, the router's own DNS protects.
+          case "rebind_dnsmasq_locked": await stop("router-dns"); await routerDnsmasq(["--stop-dns-rebind"]); filter(["forward"], "iifname \"lan0\" udp dport 53 drop\n    iifname \"lan0\" tcp dport 53 drop"); break;
+          case "rebind_dnsmasq_dnat": await stop("router-dns"); await routerDnsmasq(["--stop-dns-rebind"]); dnatDns(); break;
+          case "refused_unbound": await stop("router-dns"); await routerDnsmasq(["--port=0"]); await unbound(false, "refuse"); break;
+          case "nxdomain_unbound": await stop("router-dns"); await routerDnsmasq(["--port=0"]); await unbound(false, "always_nxdomain"); break;
+          case "silent_unbound": await stop("router-dns"); await routerDnsmasq(["--port=0"]); await unbound(false, "deny"); break;
+          // A filter (Pi-hole style) that rewrites the zone to 0.0.0.0 instead of removing it.
+          case "zero_dnsmasq": await stop("router-dns"); await routerDnsmasq([`--address=/${ZONE}/0.0.0.0`]); break;
+          case "zero_unbound_dnat": await stop("router-dns"); await routerDnsmasq(["--port=0"]); await unbound(false, "redirect"); dnatDns(); break;
+          // The router lost its internet connection (no default route: it answers ICMP network unreachable).
+          case "uplink_down": sh(["ip", "-n", ns.router, "route", "del", "default"]); break;
+          // The same after the router restarted: nothing in its cache, it answers REFUSED (EDE 23) for every name.
+          case "uplink_down_cold": sh(["ip", "-n", ns.router, "route", "del", "default"]); await stop("router-dns"); await routerDnsmasq([]); break;
+          // The line is up but nothing comes back (a modem without sync): every packet out is lost.
+          case "uplink_blackhole": sh(["ip", "netns", "exec", ns.inet, "nft", "-f", "-"], `table inet iotdiag_up {\n  chain input_filter {\n    type filter hook input priority 0;\n    iifname "up0" drop\n  }\n  chain forward_filter {\n    type filter hook forward priority 0;\n    iifname "up0" drop\n  }\n}\n`); break;
+          case "http_drop": filter(["forward"], "tcp dport 80 drop"); break;
         }
       },
       async repair(f) {
@@ -217,11 +246,17 @@ exit 0
           case "rebind_dnsmasq": await stop("router-dns"); await routerDnsmasq(["--stop-dns-rebind", `--rebind-domain-ok=/${ZONE}/`]); break;
           case "rebind_unbound": await stop("router-unbound"); await unbound(true); break;
           case "clock": writeFileSync(clockFile, ""); break;
+          case "rebind_dnsmasq_locked": case "rebind_dnsmasq_dnat": dropTables(); await stop("router-dns"); await routerDnsmasq(["--stop-dns-rebind", `--rebind-domain-ok=/${ZONE}/`]); break;
+          case "refused_unbound": case "nxdomain_unbound": case "silent_unbound": await stop("router-unbound"); await unbound(true); break;
+          case "zero_dnsmasq": await stop("router-dns"); await routerDnsmasq([]); break;
+          case "zero_unbound_dnat": dropTables(); await stop("router-unbound"); await unbound(true); break;
+          case "uplink_down": case "uplink_down_cold": sh(["ip", "-n", ns.router, "route", "add", "default", "via", ADDR.inetUp]); break;
           default: dropTables();
         }
       },
       async baseline() {
         dropTables();
+        trySh(["ip", "-n", ns.router, "route", "add", "default", "via", ADDR.inetUp]);
         writeFileSync(clockFile, "");
         sh(["ip", "-n", ns.router, "link", "set", "lan0", "up"]);
         await stop("router-unbound");
@@ -241,7 +276,7 @@ exit 0
 }
 
 /** Follow the `--watch --json` stream of a diagnosis running in the box. */
-export interface RunLine { at: string; run: number; active: string[]; codes: string[]; ms: number; sent: { dnsQueries: number; tcpConnections: number } }
+export interface RunLine { at: string; run: number; kind: "full" | "light"; active: string[]; codes: string[]; details: Record<string, string>; ms: number; sent: { dnsQueries: number; tcpConnections: number } }
 export function watchLines(p: ChildProcess, onLine: (l: RunLine) => void): void {
   let buf = "";
   p.stdout!.on("data", (d: Buffer) => {

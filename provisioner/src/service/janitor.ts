@@ -1,7 +1,8 @@
 // Removes what must not stay in the zone: challenge TXT records whose removal failed (or whose
 // order was cut short by a crash), A records of boxes not heard from for a long time, and
-// refused attempts that have left the limit's window.
+// refused attempts that have left the limit's window (and sources no longer known).
 import type { Logger } from "../../../src/log";
+import { KNOWN_SOURCE_MS } from "../attempts";
 import type { DnsZone } from "../dns";
 import type { Store } from "../store";
 
@@ -33,7 +34,7 @@ export function createJanitor(o: JanitorOptions) {
           } catch (e) { o.logger.warn("janitor: TXT record not removed yet", { record: c.name, error: String((e as Error).message) }); }
         }
         if (o.refusalWindowMs !== undefined) {
-          await o.store.pruneRefusals(now() - o.refusalWindowMs).catch((e) => o.logger.warn("janitor: refused attempts not pruned", { error: String((e as Error).message) }));
+          await o.store.pruneAttempts(now() - o.refusalWindowMs, now() - KNOWN_SOURCE_MS).catch((e) => o.logger.warn("janitor: refused attempts not pruned", { error: String((e as Error).message) }));
         }
         for (const h of await o.store.staleHostRecords(now() - o.staleHostMs)) {
           try {

@@ -143,8 +143,10 @@ export class Store {
   async addRefusals(keys: string[], at: number): Promise<void> {
     for (const k of keys) await this.driver.run("INSERT INTO refused_attempts (scope_key, at) VALUES (?, ?)", [k, at]);
   }
-  async pruneRefusals(before: number): Promise<void> {
-    await this.driver.run("DELETE FROM refused_attempts WHERE at <= ?", [before]);
+  /** Refusals that left the limit's window, and known sources not served since `knownBefore`. */
+  async pruneAttempts(refusalsBefore: number, knownBefore: number): Promise<void> {
+    await this.driver.run("DELETE FROM refused_attempts WHERE at <= ?", [refusalsBefore]);
+    await this.driver.run("DELETE FROM known_sources WHERE seen_at <= ?", [knownBefore]);
   }
   async addKnownSource(dbUuid: string, source: string, at: number): Promise<void> {
     await this.driver.run(`INSERT INTO known_sources (db_uuid, source, seen_at) VALUES (?, ?, ?)
