@@ -129,7 +129,10 @@ const bodiesAreTheClients: MiddlewareHandler = async (c, next) => {
 const pageHeaders: MiddlewareHandler = async (c, next) => {
   await next();
   c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "no-referrer");
+  // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with a form's
+  // POST, which the gate refuses as opaque (no login from a real browser). Other sites still get
+  // no referrer. (test/browser/settings.test.ts logs in with Chromium.)
+  c.header("referrer-policy", "same-origin");
   if (c.res.headers.get("content-type")?.startsWith("text/html") && !c.res.headers.has("content-security-policy")) {
     c.header("content-security-policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     c.header("cache-control", "no-store");

@@ -101,11 +101,11 @@ export function loginPage(lang: Lang, csrf: string, mode: "login" | "choose", me
   const w = WORDS[lang];
   const body = mode === "choose"
     ? html`<section class="card"><h2>${w.choosePassword}</h2><p>${w.choosePasswordHelp}</p>${message ? html`<p class="banner err">${message}</p>` : ""}
-<form method="post" action="/settings/password/initial"><input type="hidden" name="_csrf" value="${csrf}">
+<form method="post" action="/settings/password/initial?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
 <label for="pw">${w.newPassword}</label><input id="pw" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <div class="row"><button type="submit">${w.save}</button><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div></form></section>`
     : html`<section class="card"><h2>${w.login}</h2>${message ? html`<p class="banner err">${message}</p>` : ""}
-<form method="post" action="/login"><input type="hidden" name="_csrf" value="${csrf}">
+<form method="post" action="/login?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
 <label for="pw">${w.password}</label><input id="pw" name="password" type="password" autocomplete="current-password" required>
 <div class="row"><button type="submit">${w.login}</button><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div></form></section>`;
   return layout(lang, `${w.title} — ${w.settings}`, body);
@@ -117,24 +117,24 @@ export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?
   const w = WORDS[lang];
   const tok = html`<input type="hidden" name="_csrf" value="${csrf}">`;
   const body = html`${message ? html`<section class="banner ${message.ok ? "ok" : "err"}" role="status">${message.text}</section>` : ""}
-<section class="card"><h2>${w.credential}</h2><form method="post" action="/settings/credential">${tok}
+<section class="card"><h2>${w.credential}</h2><form method="post" action="/settings/credential?lang=${lang}">${tok}
 <label for="db">${w.dbUuid}</label><input id="db" name="db_uuid" value="${v.dbUuid}" autocomplete="off" spellcheck="false">
 <label for="ec">${w.enterpriseCode}</label><input id="ec" name="enterprise_code" type="password" autocomplete="off" placeholder="${v.hasEnterpriseCode ? w.keepSecret : ""}">
 <div class="row"><button type="submit">${w.save}</button></div></form></section>
-<section class="card"><h2>${w.server}</h2><form method="post" action="/settings/server">${tok}
+<section class="card"><h2>${w.server}</h2><form method="post" action="/settings/server?lang=${lang}">${tok}
 <label for="su">${w.serverUrl}</label><input id="su" name="server_url" type="url" value="${v.serverUrl}" spellcheck="false">
 <label for="pu">${w.provisioningUrl}</label><input id="pu" name="provisioning_url" type="url" value="${v.provisioningUrl}" spellcheck="false">
 <div class="row"><button type="submit">${w.save}</button></div></form></section>
-<section class="card"><h2>${w.logLevel}</h2><form method="post" action="/settings/log-level">${tok}
+<section class="card"><h2>${w.logLevel}</h2><form method="post" action="/settings/log-level?lang=${lang}">${tok}
 <select name="log_level" aria-label="${w.logLevel}">${["debug", "info", "warn", "error"].map((l) => html`<option value="${l}" ${l === v.logLevel ? "selected" : ""}>${l}</option>`)}</select>
 <div class="row"><button type="submit">${w.save}</button><a class="btn sec" href="/settings/logs">${w.downloadLogs}</a></div></form></section>
-<section class="card"><h2>${w.changePassword}</h2><form method="post" action="/settings/password">${tok}
+<section class="card"><h2>${w.changePassword}</h2><form method="post" action="/settings/password?lang=${lang}">${tok}
 <label for="cp">${w.currentPassword}</label><input id="cp" name="current_password" type="password" autocomplete="current-password" required>
 <label for="np">${w.newPassword}</label><input id="np" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <div class="row"><button type="submit">${w.save}</button></div></form></section>
 ${terminalsSettings(lang, csrf)}
-<div class="row"><form method="post" action="/settings/restart">${tok}<button class="danger" type="submit">${w.restart}</button></form>
-<form method="post" action="/logout">${tok}<button class="sec" type="submit">${w.logout}</button></form><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`;
+<div class="row"><form method="post" action="/settings/restart?lang=${lang}">${tok}<button class="danger" type="submit">${w.restart}</button></form>
+<form method="post" action="/logout?lang=${lang}">${tok}<button class="sec" type="submit">${w.logout}</button></form><a class="btn sec" href="/?lang=${lang}">${w.back}</a></div>`;
   return layout(lang, `${w.title} — ${w.settings}`, body);
 }
 
@@ -169,22 +169,25 @@ function terminalsSettings(lang: Lang, csrf: string): H {
     keyId: es ? "Identificador de clave" : "Key identifier", keyVer: es ? "Versión de clave" : "Key version",
     pass: es ? "Frase de contraseña" : "Passphrase", origins: es ? "Orígenes del TPV (uno por línea)" : "POS origins (one per line)",
     pair: es ? "Emparejar un TPV" : "Pair a POS", save: es ? "Guardar" : "Save",
+    test: es ? "Probar" : "Test", remove: es ? "Quitar" : "Remove", saved: es ? "Guardado." : "Saved.",
   };
   const script = `(function(){var root=document.getElementById('terms'),tok=root.dataset.csrf,out=document.getElementById('terms-msg');
 function api(m,p,b){return fetch('/api/terminals'+p,{method:m,headers:{'content-type':'application/json','x-csrf-token':tok},body:b?JSON.stringify(b):undefined}).then(function(r){return r.status===204?{}:r.json().then(function(j){if(!r.ok)throw new Error(j.error&&j.error.message||r.status);return j})})}
 function say(t,ok){out.textContent=t;out.className='banner '+(ok?'ok':'err');out.hidden=false}
-function row(x){var li=document.createElement('li');li.textContent=x.poiid+' — '+x.address+' — '+x.state+(x.lastError?' ('+x.lastError+')':'')+' ';
-var bs=[['Test',function(){api('POST','/terminals/'+encodeURIComponent(x.id)+'/test').then(function(r){say(r.ok?'OK':(r.message||r.code),r.ok)}).catch(function(e){say(e.message)})}],
- ['Remove',function(){api('DELETE','/terminals/'+encodeURIComponent(x.id)).then(load).catch(function(e){say(e.message)})}]];
+var states=${JSON.stringify(es ? { idle: "disponible", busy: "ocupado", unreachable: "sin conexión", error: "error" } : { idle: "ready", busy: "busy", unreachable: "unreachable", error: "error" })};
+function row(x){var li=document.createElement('li'),b=document.createElement('b'),d=document.createElement('div'),act=document.createElement('div');li.style.cssText='list-style:none;margin:0 0 12px;padding:10px 0;border-bottom:1px solid var(--line)';
+b.textContent=x.poiid;d.className='mute';d.textContent=x.address+' · '+(states[x.state]||x.state)+(x.lastError?' — '+x.lastError:'');li.appendChild(b);li.appendChild(d);act.className='row';act.style.marginTop='8px';
+var bs=[['${t.test}',function(){api('POST','/terminals/'+encodeURIComponent(x.id)+'/test').then(function(r){say(r.message||r.code,r.ok);load()}).catch(function(e){say(e.message)})}],
+ ['${t.remove}',function(){api('DELETE','/terminals/'+encodeURIComponent(x.id)).then(load).catch(function(e){say(e.message)})}]];
 if(x.awaiting){var a=x.awaiting,what=(a.kind==='refund'?'${es ? "el reembolso de " : "the refund of "}':'')+a.display+' “'+a.reference+'”';li.appendChild(document.createTextNode('${es ? "Esperando el resultado de " : "Waiting for the result of "}'+what+' ${es ? "desde" : "since"} '+a.since.slice(0,16).replace('T',' ')+'. '));
  bs.push(['${es ? "Liberar" : "Release"}',function(){if(!confirm('${es ? "El terminal nunca dio el resultado de " : "The terminal never told the result of "}'+what+'. ${es ? "Compruébelo en Adyen Customer Area antes de cobrar de nuevo. ¿Liberar el terminal?" : "Check it in the Adyen Customer Area before charging again. Release the terminal?"}'))return;api('POST','/terminals/'+encodeURIComponent(x.id)+'/release').then(function(){say('${es ? "Terminal liberado; el pago queda «sin resolver»." : "Terminal released; the payment is marked unresolved."}',true);load()}).catch(function(e){say(e.message)})}])}
-bs.forEach(function(b){var k=document.createElement('button');k.type='button';k.className='sec';k.textContent=b[0];k.onclick=b[1];li.appendChild(k)});return li}
+bs.forEach(function(b){var k=document.createElement('button');k.type='button';k.className='sec';k.textContent=b[0];k.onclick=b[1];act.appendChild(k)});li.appendChild(act);return li}
 function load(){api('GET','/').then(function(s){var ul=document.getElementById('terms-list');ul.textContent='';s.terminals.forEach(function(x){ul.appendChild(row(x))});document.getElementById('origins').value=s.posOrigins.join('\\n')}).catch(function(e){say(e.message)})}
 document.getElementById('terms-add').onsubmit=function(ev){ev.preventDefault();var f=ev.target;api('POST','/terminals',{address:f.address.value,poiid:f.poiid.value,keyIdentifier:f.keyIdentifier.value,keyVersion:Number(f.keyVersion.value),passphrase:f.passphrase.value}).then(function(){f.reset();say('${es ? "Terminal añadido." : "Terminal added."}',true);load()}).catch(function(e){say(e.message)})};
-document.getElementById('terms-origins').onsubmit=function(ev){ev.preventDefault();api('PUT','/pos/origins',{origins:document.getElementById('origins').value.split(/\\s+/).filter(Boolean)}).then(function(){say('OK',true)}).catch(function(e){say(e.message)})};
+document.getElementById('terms-origins').onsubmit=function(ev){ev.preventDefault();api('PUT','/pos/origins',{origins:document.getElementById('origins').value.split(/\\s+/).filter(Boolean)}).then(function(){say('${t.saved}',true)}).catch(function(e){say(e.message)})};
 document.getElementById('terms-pair').onclick=function(){api('POST','/pos/pairings',{name:'POS'}).then(function(r){say('${es ? "Token del TPV (se muestra una vez)" : "POS token (shown once)"}: '+r.token,true)}).catch(function(e){say(e.message)})};
 load()})();`;
-  return html`<section class="card" id="terms" data-csrf="${csrf}"><h2>${t.title}</h2><p id="terms-msg" hidden></p><ul id="terms-list" class="problems"></ul>
+  return html`<section class="card" id="terms" data-csrf="${csrf}"><h2>${t.title}</h2><p id="terms-msg" hidden></p><ul id="terms-list" style="margin:0;padding:0"></ul>
 <form id="terms-add"><h3 style="font-size:15px;margin:12px 0 0">${t.add}</h3>
 <label for="ta">${t.address}</label><input id="ta" name="address" required inputmode="decimal" autocomplete="off">
 <label for="tp">${t.poiid}</label><input id="tp" name="poiid" required autocomplete="off" spellcheck="false">

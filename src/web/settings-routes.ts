@@ -70,7 +70,7 @@ export function createSettingsRoutes(d: WebDeps): Hono {
     return loginView(c, "login", WORDS[lang].wrongPassword, 401);
   });
 
-  app.post("/logout", (c) => { d.auth.endSession(c); return c.redirect("/", 303); });
+  app.post("/logout", (c) => { d.auth.endSession(c); return c.redirect(`/?lang=${pickLang(c)}`, 303); });
 
   app.use("/settings/*", requireAdmin);
 

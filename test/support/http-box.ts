@@ -27,7 +27,8 @@ import { makeBoxDir } from "./box-fixture";
 export const LAN_IP = "192.168.1.10";
 const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12, uptimeS: 3725, updatedAt: null };
 
-export async function startHttpBox(o: { dataDir?: string; password?: string; /** Pretend every client is this LAN address. */ client?: string } = {}) {
+export async function startHttpBox(o: { dataDir?: string; password?: string; /** Pretend every client is this LAN address. */ client?: string;
+  /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[] } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
   const logs: string[] = [];
@@ -44,7 +45,7 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
     onServe: (g) => { if (servers) void servers.swap(g); else initial = g; },
   });
   await lifecycle.serveBest();
-  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: () => [] });
+  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: o.fleetRootsPem ?? (() => []) });
   await terminals.start();
   const nm = fakeNmcli({ ethernet: "unavailable", air: [{ ssid: "Shop Wi-Fi", psk: "wifi-secret-99", signal: 70 }] });
   const network = createNetworkSupervisor({ nm: nm.nm, logger, boxId: config.get().boxId, apAfterMs: 0 });
