@@ -89,7 +89,9 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     for (const f of sessionsEnd) f();
     logger.info("admin password set from iotbox.conf");
   });
-  const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...box.config.loadProblems, ...(box.credentials.problem() ? [`settings locked: ${box.credentials.problem()}`] : [])];
+  // Everything the homepage lists under "problems": iotbox.conf, damaged stored files, a locked box.
+  const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...box.config.loadProblems, ...terminals.problems(),
+    ...(box.credentials.problem() ? [`settings locked: ${box.credentials.problem()}`] : [])];
 
   let servers: ReturnType<typeof startServers> | null = null;
   let initial: { keyPem: string; chainPem: string } | null = null;
