@@ -64,7 +64,7 @@ const login: number[] = [], selfSigned: number[] = [], issued: number[] = [];
 /** The HTTPS homepage answers at all (TLS handshake with the temporary certificate + HTTP 200). */
 const homepageAnswers = (port: number) => new Promise<boolean>((res) => {
   const s = connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "iotbox" }, () => {
-    s.write("GET / HTTP/1.1\r\nHost: iotbox\r\nConnection: close\r\n\r\n");
+    s.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); // an address the box answers to (Host allow-list)
   });
   let buf = "";
   // 1 s: until the guest has its address, QEMU's port forward accepts the connection and then
