@@ -8,7 +8,8 @@
 //   - on two instances sharing one PostgreSQL: the same repeat request under C clients split over
 //     both; a database with 1 IoT box line sending --burst N simultaneous new box_ids (issued:
 //     goal exactly its budget, 2); an attacker sending wrong enterprise codes from one address for
-//     --attack-seconds (answers that were not 429, per minute: goal the limit, 10).
+//     --attack-seconds (75: more than one window; the most answers that were not 429 in any
+//     60 s: goal the limit, 10).
 //   bun bench/provisioner.ts [--seconds S] [--clients C] [--issuances N] [--burst N] [--attack-seconds S]
 // Set IOTBOX_PROVISIONER_BIN to measure the compiled binary instead of `bun provisioner/src/main.ts`.
 import "reflect-metadata";
@@ -22,7 +23,7 @@ const seconds = opt("seconds", 5);
 const clients = opt("clients", 50);
 const issuances = opt("issuances", 5);
 const burst = opt("burst", 30);
-const attackSeconds = opt("attack-seconds", 60);
+const attackSeconds = opt("attack-seconds", 75);
 
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((s.length - 1) * p))]! : NaN; };
 
@@ -69,17 +70,19 @@ async function budgetBurst(fleet: Fleet, ca: string, urls: string[], n: number) 
 
 /** Wrong codes from one address (X-Forwarded-For through a trusted proxy), 8 in flight. */
 async function attack(fleet: Fleet, ca: string, urls: string[], secs: number) {
-  let answered = 0, limited = 0, other = 0, i = 0;
+  const answeredAt: number[] = [];
+  let limited = 0, other = 0, i = 0;
   const until = performance.now() + secs * 1000;
   await Promise.all(Array.from({ length: 8 }, async () => {
     while (performance.now() < until) {
       const n = i++;
       const r = await send(urls[n % urls.length]!, ca, { db_uuid: fleet.eligible.db_uuid, enterprise_code: `guess-${n}` }, { "x-forwarded-for": "203.0.113.66" });
-      if (r.status === 429) limited++; else if (r.status === 200 && r.body.includes('"error"')) answered++; else other++;
+      if (r.status === 429) limited++; else if (r.status === 200 && r.body.includes('"error"')) answeredAt.push(performance.now()); else other++;
     }
   }));
-  // The limit's window is a minute: an attack shorter than that still had the whole minute's answers.
-  return { answeredPerMinute: (answered * 60) / Math.max(secs, 60), limitedPerSecond: limited / secs, other };
+  // The most answers in any 60 s (the limit's window), wherever the minute starts.
+  const perMinute = Math.max(0, ...answeredAt.map((t) => answeredAt.filter((x) => x > t - 60_000 && x <= t).length));
+  return { answeredPerMinute: perMinute, answered: answeredAt.length, limitedPerSecond: limited / secs, other };
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -141,7 +144,8 @@ try {
     [`2 instances on PostgreSQL, issued box, ${clients} clients: p99`, ms(shared.p99), "", ""],
     [`2 instances on PostgreSQL, issued box, ${clients} clients: requests/s`, shared.rps.toFixed(0), "", ""],
     [`2 instances on PostgreSQL: issued to a 1-line database sending ${burst} new box_ids at once`, String(granted), "2", granted === 2 ? "yes" : "NO"],
-    [`wrong codes from one address, ${attackSeconds} s: answered per minute`, abuse.answeredPerMinute.toFixed(1), "<= 10", abuse.answeredPerMinute <= 10 ? "yes" : "NO"],
+    [`wrong codes from one address for ${attackSeconds} s: most answered in any minute`, String(abuse.answeredPerMinute), "<= 10", abuse.answeredPerMinute <= 10 ? "yes" : "NO"],
+    [`wrong codes from one address for ${attackSeconds} s: answered in all`, String(abuse.answered), "", ""],
     [`wrong codes from one address: 429s per second`, abuse.limitedPerSecond.toFixed(0), "", ""],
     ["errors during PostgreSQL load and attack", String(shared.errors + abuse.other), "0", shared.errors + abuse.other === 0 ? "yes" : "NO"],
   );
