@@ -62,7 +62,7 @@ function banner(s: Status, w: Words): H {
     return html`<section class="banner err" role="alert"><strong>${c.checking ? html`<span class="spin"></span>` : ""}${c.serving === "real" ? w.certificate : w.noHttps}</strong>
 <span class="code">${c.code}</span><p>${c.meaning}</p><p><b>${w.whatToDo}:</b> ${c.remedy}</p>
 ${c.detail ? html`<p class="mute">${w.detail}: ${c.detail}</p>` : ""}
-${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}</span>${(d as { meaning?: string }).meaning ?? ""} ${(d as { remedy?: string }).remedy ? html`<br><b>${w.whatToDo}:</b> ${(d as { remedy?: string }).remedy}` : ""}</p>`)}
+${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}</span>${(d as { meaning?: string }).meaning ?? ""} ${(d as { remedy?: string }).remedy ? html`<br><b>${w.whatToDo}:</b> ${(d as { remedy?: string }).remedy}` : ""}${d.detail ? html`<br><span class="mute" style="overflow-wrap:anywhere">${w.detail}: ${d.detail}</span>` : ""}</p>`)}
 </section>`;
   }
   if (c.checking && !c.url) return html`<section class="banner info" role="status"><strong><span class="spin"></span>${w.checking}</strong></section>`;
@@ -77,7 +77,7 @@ export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null)
   const c = s.cert;
   const sys = s.system;
   const body = html`${banner(s, w)}
-${s.diagnostics.filter((d) => d.severity !== "error" && !shownByNameCheck(s, d.code)).map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p></section>`)}
+${s.diagnostics.filter((d) => (d.severity !== "error" || !c.code) && !shownByNameCheck(s, d.code)).map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p>${(d as { remedy?: string }).remedy ? html`<p><b>${w.whatToDo}:</b> ${(d as { remedy?: string }).remedy}</p>` : ""}${d.detail ? html`<p class="mute" style="overflow-wrap:anywhere">${w.detail}: ${d.detail}</p>` : ""}</section>`)}
 ${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2><ul class="problems">${s.setupProblems.map((p) => html`<li>${p}</li>`)}</ul></section>` : ""}
 <section class="card"><h2>${w.box}</h2><dl>
 <dt>${w.id}</dt><dd>${s.box.id}</dd><dt>${w.hostname}</dt><dd>${s.box.hostname}</dd>

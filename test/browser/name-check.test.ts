@@ -39,14 +39,14 @@ async function chromium(args: string[]): Promise<string> {
 }
 
 /** A provisioned box (its name 192-168-1-10.<label>.iot.test) whose page is opened on 127.0.0.1, its "LAN address". */
-async function serveBox(diagnostics: Array<{ code: string }> = []) {
+async function serveBox(diagnostics: Array<{ code: string; severity?: "error" | "warning"; detail?: string }> = []) {
   const box = makeBoxDir();
   const w = wireLifecycle(box.dataDir, { provisioningUrl: svc.url, serverUrl: "https://odoo.test", dbUuid: "1f2e3d4c-0000-1111", enterpriseCode: "M2401234" }, { ca: [svc.ca.certPem] });
   await w.lifecycle.check("start");
   const name = new URL(w.lifecycle.url()!).hostname;
   const auth = createAuth({ credentials: openCredentials({ dataDir: box.dataDir }) });
   let servers: ReturnType<typeof startServers> | null = null;
-  const active = diagnostics.map((d) => ({ code: d.code, severity: "warning" as const, since: new Date(0).toISOString(), led: "dns" as const }));
+  const active = diagnostics.map((d) => ({ code: d.code, severity: d.severity ?? "warning", since: new Date(0).toISOString(), led: "dns" as const, ...(d.detail ? { detail: d.detail } : {}) }));
   const front = createHttpFront({
     web: { lifecycle: w.lifecycle, store: w.config, auth, logger: silentLogger(), config: () => w.config.get(), version: "0.1.0",
       lan: () => ({ ifname: "eth0", ipv4: "127.0.0.1", mac: "b8:27:eb:12:34:56" }), hostname: () => "caja-01",
@@ -112,6 +112,18 @@ describe("the name, checked from the technician's browser", () => {
     } finally { await b.stop(); }
   }, 90_000);
 });
+
+test("a failed probe no cause explains is on the page with what was seen, never 'all good' (the certificate itself valid)", async () => {
+  const detail = "captive: connectivity check http://connectivity.vendor.example/generate_204 (198.18.1.4): no answer (timeout)";
+  const b = await serveBox([{ code: "ERR_IOT_DIAG_UNEXPLAINED", severity: "error", detail }]);
+  try {
+    const dom = await chromium([...mapped(b.name), "--dump-dom", b.page("en")]);
+    expect(dom).toContain('<span class="code">ERR_IOT_DIAG_UNEXPLAINED</span>');
+    expect(dom).toContain(`Detail: ${detail}`);
+    expect(dom).not.toContain(">All good");
+    await chromium([...mapped(b.name), `--screenshot=${join(SHOTS, "home-unexplained-es.png")}`, b.page("es")]);
+  } finally { await b.stop(); }
+}, 60_000);
 
 describe("the endpoint", () => {
   test("CORS: only the box's own IP origin may read the answer; a preflight from it is answered (Private Network Access too)", async () => {
