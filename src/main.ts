@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { mkdirSync, chmodSync } from "node:fs";
 import { commandArgs, parseOptions, type ServeOptions } from "./cli/options";
 import { createLogger, isLevel, type Logger } from "./log/index";
-import { bootConfigPath, dataFiles, ledsDir } from "./host/paths";
+import { bootConfigPath, dataFiles, ledsDir, procDir } from "./host/paths";
 import { openConfigStore } from "./config/store";
 import { importBootConf } from "./config/import";
 import { createCertificateStore } from "./cert/store";
@@ -35,6 +35,10 @@ import { splitCerts } from "./cert/x509";
 import { copyFileSync, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { writeFileAtomic } from "./fs/atomic";
 import { join } from "node:path";
+import { createOdooLink } from "./odoo/index";
+import { connectionStore } from "./odoo/store";
+import { boxFacts } from "./odoo/facts";
+import { readIdentifier } from "./odoo/identity";
 
 const USAGE = `usage: iotbox <command> [options]
   serve                 run the box (homepage, local API, certificate, LEDs)
@@ -88,10 +92,10 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     box.credentials.setHash(hash);
     for (const f of sessionsEnd) f();
     logger.info("admin password set from iotbox.conf");
-  });
+  }, (c) => connectionStore(opts.dataDir).save({ ...c, connectedAt: new Date().toISOString(), via: "iotbox.conf" }));
   // Everything the homepage lists under "problems": iotbox.conf, damaged stored files, a locked box.
   const setupProblems = () => [...(box.config.get().bootImport?.problems ?? []), ...box.config.loadProblems, ...terminals.problems(),
-    ...(box.credentials.problem() ? [`settings locked: ${box.credentials.problem()}`] : [])];
+    ...(box.credentials.problem() ? [`settings locked: ${box.credentials.problem()}`] : []), ...(odoo.problem() ? [odoo.problem()!] : [])];
 
   let servers: ReturnType<typeof startServers> | null = null;
   let initial: { keyPem: string; chainPem: string } | null = null;
@@ -117,17 +121,22 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
         hostIO: { ignoreInterfaces: () => (network?.state().mode === "ap" ? ["wlan0"] : []) } })
     : null;
   const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
+  // The database (src/odoo): registration at /iot/setup when what it knows of the box changes, the certificate's end date after each change.
+  const identifier = readIdentifier(procDir(), box.config.get().boxId);
+  const odoo = createOdooLink({ dataDir: opts.dataDir, config: box.config, logger, onConnected: () => void lifecycle.check("settings"),
+    certificateEnd: () => (lifecycle.state().serving === "real" ? lifecycle.state().real?.notAfter ?? null : null),
+    facts: async () => boxFacts({ identifier, mac: box.lan()?.mac ?? null, lanIp: box.lan()?.ipv4 ?? null, httpsUrl: lifecycle.url(), version: VERSION, name: hostname(), terminals: await terminals.list() }) });
 
   const auth = createAuth({ credentials: box.credentials });
   sessionsEnd.push(() => auth.endAllSessions());
   const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get,
-    httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems, diagnostics: diagActive, adminState: () => box.credentials.state() };
+    httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems, diagnostics: diagActive, adminState: () => box.credentials.state(), odoo: () => odoo.status() };
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
   const front = createHttpFront({
     web: { ...statusSources, store: box.config, auth, logger, describeDiag, freshFacts: () => facts.fresh(),
       restart: () => { logger.info("exiting for restart"); process.exit(75); },
       clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
-      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit() },
+      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit(), odooLink: odoo },
     terminals, network, auth, logger,
     ownHosts: createOwnHosts({ lanIp: () => box.lan()?.ipv4 ?? null, hostname: () => hostname(), httpsName: () => { const u = lifecycle.url(); return u ? new URL(u).hostname : null; } }),
   });
@@ -153,6 +162,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     leds.apply("PWR", LED_TABLE[cls].pwr);
   };
   lifecycle.onChange(updateLeds);
+  lifecycle.onChange(() => void odoo.nudge());
   diagnostics?.onChange(updateLeds);
   // A certificate request that failed before any HTTP status: look for the cause now.
   // Once per failed request (onChange also fires for other changes of the state).
@@ -181,6 +191,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   // so the idle footprint is what the box really holds.
   setTimeout(() => Bun.gc(true), 1500).unref();
   void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
+  odoo.start();
 
   const shutdown = async (sig: string) => {
     logger.info("stopping", { signal: sig });
@@ -189,6 +200,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     diagnostics?.stop();
     network?.stop();
     lifecycle.stop();
+    await odoo.stop();
     facts.stop();
     await terminals.stop().catch(() => {});
     await servers?.stop(false);

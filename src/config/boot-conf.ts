@@ -13,15 +13,17 @@
  * count when they enclose the whole value (`wifi_ssid = "Bar #2"`).
  */
 import { validate, type BoxConfig } from "./schema";
+import { parseConnectionToken, type Connection } from "../odoo/token";
 
 export const BOOT_KEYS = [
   "server_url", "db_uuid", "enterprise_code", "provisioning_url", "admin_password", "hostname",
   "wifi_ssid", "wifi_password", "wifi_country", "log_level",
   "diagnostics", "diag_public_resolvers", "diag_connectivity_url", "diag_canary_name",
+  "connection_token",
 ] as const;
 export type BootKey = (typeof BOOT_KEYS)[number];
 /** Removed from the file once imported. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["admin_password", "wifi_password", "enterprise_code"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["admin_password", "wifi_password", "enterprise_code", "connection_token"]);
 
 /** A larger file is refused as a whole (a set-up file is a few hundred bytes). */
 export const MAX_BOOT_CONF_BYTES = 64 * 1024;
@@ -102,6 +104,8 @@ export interface ApplyResult {
   problems: string[];
   applied: string[];
   adminPassword?: string;
+  /** A `connection_token` line that parsed: the caller stores its token (src/odoo); server, UUID and code are in `config`. */
+  connection?: Connection;
   /** The accepted secret lines, to be removed from the file; a rejected one stays. */
   secretLines: number[];
 }
@@ -113,6 +117,7 @@ export function applyBootConf(lines: ParsedLine[], base: BoxConfig): ApplyResult
   const applied: string[] = [];
   const secretLines: number[] = [];
   let adminPassword: string | undefined;
+  let connection: Connection | undefined;
   const wifi: { ssid?: string; password?: string; country?: string; passwordLines: number[] } = { passwordLines: [] };
   for (const l of lines) {
     if (l.problem) { problems.push(l.problem); continue; }
@@ -134,6 +139,11 @@ export function applyBootConf(lines: ParsedLine[], base: BoxConfig): ApplyResult
         case "diag_public_resolvers": c.diag.publicResolvers = validate.resolvers(v); break;
         case "diag_connectivity_url": c.diag.connectivityUrl = validate.url(v, "diag_connectivity_url"); break;
         case "diag_canary_name": c.diag.canaryName = validate.dnsName(v); break;
+        case "connection_token": {
+          connection = parseConnectionToken(v);
+          c.serverUrl = connection.serverUrl; c.dbUuid = connection.dbUuid; c.enterpriseCode = connection.enterpriseCode;
+          break;
+        }
       }
       applied.push(l.key);
       if (SECRET_KEYS.has(l.key) && l.key !== "wifi_password") secretLines.push(l.lineNo);
@@ -152,7 +162,7 @@ export function applyBootConf(lines: ParsedLine[], base: BoxConfig): ApplyResult
     if (wifi.password !== undefined) problems.push(`line ${wifi.passwordLines.join(", ")}: wifi_password given without wifi_ssid`);
     if (wifi.country !== undefined) problems.push("wifi_country given without wifi_ssid");
   }
-  return { config: c, problems: capProblems(problems), applied, adminPassword, secretLines: secretLines.sort((a, b) => a - b) };
+  return { config: c, problems: capProblems(problems), applied, adminPassword, ...(connection ? { connection } : {}), secretLines: secretLines.sort((a, b) => a - b) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../fs/atomic";
 import type { Logger } from "../log/index";
 import { applyBootConf, MAX_BOOT_CONF_BYTES, parseBootConf, scrubBootConf } from "./boot-conf";
 import type { ConfigStore } from "./store";
+import type { Connection } from "../odoo/token";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -34,7 +35,9 @@ function readCapped(path: string): { bytes: Uint8Array; fileHash: string } | { s
 }
 
 /** `setAdminHash` stores a new admin password hash (the credential store, apart from config.json). */
-export async function importBootConf(path: string, store: ConfigStore, logger: Logger, now = () => new Date(), setAdminHash?: (hash: string) => void): Promise<ImportOutcome> {
+/** `saveConnection` stores a database connection given as `connection_token` (src/odoo), before the line leaves the file. */
+export async function importBootConf(path: string, store: ConfigStore, logger: Logger, now = () => new Date(), setAdminHash?: (hash: string) => void,
+  saveConnection?: (c: Connection) => void): Promise<ImportOutcome> {
   if (!existsSync(path)) return { imported: false, problems: [], applied: [] };
   let file: ReturnType<typeof readCapped>;
   try { file = readCapped(path); } catch (e) {
@@ -53,16 +56,28 @@ export async function importBootConf(path: string, store: ConfigStore, logger: L
   }
 
   const parsed = parseBootConf(file.bytes);
-  for (const l of parsed.lines) if (l.key && l.value) logger.redact(l.key.includes("password") || l.key === "enterprise_code" ? l.value : undefined);
+  for (const l of parsed.lines) if (l.key && l.value) logger.redact(l.key.includes("password") || l.key === "enterprise_code" || l.key === "connection_token" ? l.value : undefined);
   const result = applyBootConf(parsed.lines, store.get());
   const hash = result.adminPassword ? await Bun.password.hash(result.adminPassword, { algorithm: "argon2id" }) : null;
-  const scrubbed = scrubBootConf(parsed, result.secretLines, appliedAt);
   // Store first, then scrub the file: a power cut between the two re-imports the same values.
   // The password first: it is what a technician with the card came to set (a locked box opens).
   if (hash) setAdminHash?.(hash);
+  if (result.connection) {
+    logger.redact(result.connection.token);
+    // Without a place to keep the token the line is not applied (it stays in the file).
+    if (saveConnection) saveConnection(result.connection);
+    else {
+      result.config.serverUrl = store.get().serverUrl; result.config.dbUuid = store.get().dbUuid; result.config.enterpriseCode = store.get().enterpriseCode;
+      const tokenLines = new Set(parsed.lines.filter((l) => l.key === "connection_token").map((l) => l.lineNo));
+      result.secretLines = result.secretLines.filter((n) => !tokenLines.has(n));
+    }
+  }
+  const scrubbed = scrubBootConf(parsed, result.secretLines, appliedAt);
+  // A token left for the daemon: the file must be imported again by the next start that can keep it.
+  const leftForLater = !!result.connection && !saveConnection;
   store.update((c) => {
     Object.assign(c, result.config);
-    c.bootImport = { appliedAt, problems: result.problems, fileHash: scrubbed ? sha256(scrubbed) : file.fileHash };
+    c.bootImport = { appliedAt, problems: result.problems, fileHash: leftForLater ? "" : scrubbed ? sha256(scrubbed) : file.fileHash };
   });
   if (scrubbed) {
     try { writeFileAtomic(path, scrubbed, 0o600); } catch (e) {

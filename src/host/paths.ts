@@ -30,3 +30,5 @@ export function dataFiles(p: HostPaths): DataFiles {
 
 export const bootConfigPath = (p: HostPaths) => join(p.bootDir, "iotbox.conf");
 export const ledsDir = (p: HostPaths) => join(p.sysfs, "class", "leds");
+/** /proc: the Pi's serial number (the database's identifier of the box). IOTBOX_PROC points it at a fixture. */
+export const procDir = (env: Record<string, string | undefined> = process.env) => env.IOTBOX_PROC ?? "/proc";

@@ -17,6 +17,7 @@ import { createSettingsRoutes } from "./settings-routes";
 import { problem } from "./problem";
 import { httpsUrl, type StatusSources } from "./status";
 import type { TerminalRow } from "./page";
+import type { OdooLink } from "../odoo/index";
 
 export interface Mount {
   path: string;
@@ -42,6 +43,8 @@ export interface WebDeps extends StatusSources {
   lockedReason?: () => string | null;
   /** Someone opened the homepage or asked /api/status (the diagnosis re-checks, at most once per 30 s). */
   onVisit?: () => void;
+  /** Connect to / disconnect from the database (src/odoo): the settings' Connect card. */
+  odooLink?: Pick<OdooLink, "connect" | "disconnect" | "secrets">;
 }
 
 const ADMIN_PATHS = ["/settings", "/settings/*", "/login", "/logout"];

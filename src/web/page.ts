@@ -8,6 +8,7 @@ import type { Lang } from "../cert/codes";
 import { WORDS, type Words } from "./i18n";
 import { homepageWatch, nameCheckSlot, shownByNameCheck } from "./name-check";
 import type { Status } from "./status";
+import { connectCard, odooCard } from "./odoo-card";
 
 type H = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -83,6 +84,7 @@ ${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2
 <dt>${w.id}</dt><dd>${s.box.id}</dd><dt>${w.hostname}</dt><dd>${s.box.hostname}</dd>
 <dt>${w.ip}</dt><dd>${s.box.ip ?? w.unknown}</dd><dt>${w.mac}</dt><dd>${s.box.mac ?? w.unknown}</dd><dt>${w.version}</dt><dd>${s.box.version}</dd>
 </dl></section>
+${odooCard(s.odoo, lang, s.odoo?.pairing ?? null)}
 <section class="card"><details id="cert"><summary><span class="cog" aria-hidden="true">⚙</span>${w.certificate}</summary><dl style="margin-top:10px">
 ${c.subject ? html`<dt>${w.subject}</dt><dd>${c.subject}</dd><dt>${w.issuer}</dt><dd>${c.issuer}</dd><dt>${w.validFrom}</dt><dd>${fmtDate(c.notBefore, lang)}</dd><dt>${w.validUntil}</dt><dd>${fmtDate(c.notAfter, lang)}</dd>` : ""}
 <dt>${w.lastCheck}</dt><dd>${fmtDate(c.lastCheckAt, lang)}</dd><dt>${w.nextCheck}</dt><dd>${fmtDate(c.nextCheckAt, lang)}</dd>
@@ -111,12 +113,13 @@ export function loginPage(lang: Lang, csrf: string, mode: "login" | "choose", me
   return layout(lang, `${w.title} — ${w.settings}`, body);
 }
 
-export interface SettingsView { dbUuid: string; hasEnterpriseCode: boolean; serverUrl: string; provisioningUrl: string; logLevel: string }
+export interface SettingsView { dbUuid: string; hasEnterpriseCode: boolean; serverUrl: string; provisioningUrl: string; logLevel: string; odoo?: Status["odoo"] }
 
 export function settingsPage(lang: Lang, csrf: string, v: SettingsView, message?: { ok: boolean; text: string }): H {
   const w = WORDS[lang];
   const tok = html`<input type="hidden" name="_csrf" value="${csrf}">`;
   const body = html`${message ? html`<section class="banner ${message.ok ? "ok" : "err"}" role="status">${message.text}</section>` : ""}
+${connectCard(lang, csrf, v.odoo)}
 <section class="card"><h2>${w.credential}</h2><form method="post" action="/settings/credential?lang=${lang}">${tok}
 <label for="db">${w.dbUuid}</label><input id="db" name="db_uuid" value="${v.dbUuid}" autocomplete="off" spellcheck="false">
 <label for="ec">${w.enterpriseCode}</label><input id="ec" name="enterprise_code" type="password" autocomplete="off" placeholder="${v.hasEnterpriseCode ? w.keepSecret : ""}">

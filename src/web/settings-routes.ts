@@ -8,7 +8,8 @@ import { HTTPException } from "hono/http-exception";
 import { validate } from "../config/schema";
 import { WORDS, pickLang } from "./i18n";
 import { lockedPage, loginPage, messagePage, settingsPage } from "./page";
-import { buildStatus } from "./status";
+import { buildStatus, odooView } from "./status";
+import { describeOdoo, ODOO_WORDS } from "../odoo/codes";
 import { field, readForm } from "./body";
 import { clientOf } from "./home-routes";
 import type { WebDeps } from "./app";
@@ -28,7 +29,7 @@ export function createSettingsRoutes(d: WebDeps): Hono {
     return { dbUuid: cfg.dbUuid ?? "", hasEnterpriseCode: !!cfg.enterpriseCode, serverUrl: cfg.serverUrl ?? "", provisioningUrl: cfg.provisioningUrl, logLevel: cfg.logLevel };
   };
   const renderSettings = (c: Context, message?: { ok: boolean; text: string }, status = 200) =>
-    c.html(settingsPage(pickLang(c), d.auth.csrfToken(c), settingsView(), message), status as 200);
+    c.html(settingsPage(pickLang(c), d.auth.csrfToken(c), { ...settingsView(), odoo: odooView(d, pickLang(c)) }, message), status as 200);
   const loginView = (c: Context, mode: "login" | "choose", message?: string, status = 200) =>
     c.html(loginPage(pickLang(c), d.auth.csrfToken(c), mode, message), status as 200);
 
@@ -125,6 +126,24 @@ export function createSettingsRoutes(d: WebDeps): Hono {
     d.auth.startSession(c);
     return renderSettings(c, { ok: true, text: WORDS[lang].saved });
   });
+  // The database connection (src/odoo): a pasted token is tried at the database before anything
+  // is saved; what went wrong is shown with its code. The token never comes back in a page.
+  app.post("/settings/connect", async (c) => {
+    const lang = pickLang(c);
+    if (!d.odooLink) return c.json({ error: { code: "not_available", message: "This box has no database link." } }, 404);
+    const body = await readForm(c);
+    const outcome = await d.odooLink.connect(field(body, "token"));
+    if (!outcome.ok) {
+      const t = describeOdoo(outcome.code, lang);
+      return renderSettings(c, { ok: false, text: `${outcome.code}: ${t.meaning} ${outcome.detail ? `(${outcome.detail})` : ""} ${t.remedy}` }, outcome.code === "ERR_IOT_ODOO_TOKEN_INVALID" ? 400 : 422); // never a 5xx: the box itself is fine
+    }
+    return renderSettings(c, { ok: true, text: ODOO_WORDS[lang].connectedOk });
+  });
+  app.post("/settings/disconnect", async (c) => {
+    await readForm(c);
+    d.odooLink?.disconnect();
+    return renderSettings(c, { ok: true, text: ODOO_WORDS[pickLang(c)].disconnected });
+  });
   app.get("/settings/logs", (c) => {
     const cfg = d.store.get();
     const safeConfig = { ...cfg, enterpriseCode: cfg.enterpriseCode ? "[redacted]" : null, wifi: cfg.wifi ? { ...cfg.wifi, password: "[redacted]" } : null };
@@ -135,7 +154,7 @@ export function createSettingsRoutes(d: WebDeps): Hono {
       "# recent log lines", ...d.logger.recent(),
     ].join("\n") + "\n";
     // One last pass: known secret values never leave the box, whatever a line holds.
-    const scrubbed = [cfg.enterpriseCode, cfg.wifi?.password].filter((x): x is string => !!x && x.length >= 4)
+    const scrubbed = [cfg.enterpriseCode, cfg.wifi?.password, ...(d.odooLink?.secrets() ?? [])].filter((x): x is string => !!x && x.length >= 4)
       .reduce((t, s) => t.split(s).join("[redacted]"), text);
     c.header("content-disposition", `attachment; filename="iotbox-logs-${cfg.boxId}.txt"`);
     c.header("cache-control", "no-store");

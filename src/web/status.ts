@@ -4,6 +4,8 @@ import type { CertificateLifecycle } from "../cert/lifecycle";
 import type { BoxConfig } from "../config/schema";
 import type { LanAddress } from "../net/address";
 import type { SystemFacts } from "../system/facts";
+import type { OdooStatus } from "../odoo/index";
+import { describeOdoo } from "../odoo/codes";
 
 export interface DiagItem { code: string; severity: "error" | "warning"; since: string; led: "net" | "dns" | "firewall" | "tls" | "clock" | "portal" | "unexplained"; detail?: string }
 export interface DiagDescription { title: string; meaning: string; remedy: string }
@@ -21,6 +23,8 @@ export interface StatusSources {
   setupProblems: () => string[];
   /** "set", "open" (no password yet: the first visitor chooses) or "locked" (lost: only the card can set one). */
   adminState?: () => "set" | "open" | "locked";
+  /** The link to the database (src/odoo), when the runtime has one. */
+  odoo?: () => OdooStatus;
 }
 
 export function httpsUrl(s: StatusSources): string | null {
@@ -56,7 +60,18 @@ export function buildStatus(s: StatusSources, lang: Lang = "en") {
     diagnostics: diag.map((d) => ({ ...d, ...(s.describeDiag?.(d.code, lang) ?? {}) })),
     configured: { server: !!cfg.serverUrl, credential: !!(cfg.dbUuid && cfg.enterpriseCode), adminPassword: s.adminState?.() ?? "open" },
     setupProblems: s.setupProblems(),
+    odoo: odooView(s, lang),
     system: s.facts(),
   };
 }
 export type Status = ReturnType<typeof buildStatus>;
+
+/** The database connection as the homepage and /api/status show it: never the token. */
+export function odooView(s: StatusSources, lang: Lang) {
+  const o = s.odoo?.();
+  if (!o) return null;
+  const text = o.error ? describeOdoo(o.error.code, lang) : null;
+  return { connected: o.connected, server: o.server, dbName: o.dbName, since: o.since, registered: o.registered, registeredAs: o.registeredAs,
+    code: o.error?.code ?? null, meaning: text?.meaning ?? null, remedy: text?.remedy ?? null, detail: o.error?.detail ?? null, retryAt: o.error?.retryAt ?? null,
+    pairing: o.pairing ? { code: o.pairing.code, error: o.pairing.error ? { code: o.pairing.error.code, detail: o.pairing.error.detail, ...describeOdoo(o.pairing.error.code, lang) } : null } : null };
+}

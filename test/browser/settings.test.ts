@@ -3,7 +3,7 @@
  * DevTools protocol (puppeteer-core), at a phone's width, logged in over HTTPS to the box's whole
  * HTTP surface (test/support/http-box.ts: the gate, the settings, the terminal API, real sockets),
  * with a terminal simulator on loopback. It adds a terminal through the form, tests it, and
- * screenshots every card in English and Spanish (out/screenshots/settings-<lang>-<n>-<card>.png).
+ * screenshots every card in English and Spanish (out/screenshots/settings-<lang>-<card>.png).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -59,7 +59,7 @@ async function shootCards(page: Page, lang: string) {
   const out: string[] = [];
   for (const [i, card] of cards.entries()) {
     const title = (await card.$eval("h2", (h) => h.textContent ?? "").catch(() => "banner")).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-    const file = join(SHOTS, `settings-${lang}-${i + 1}-${title || "card"}.png`);
+    const file = join(SHOTS, `settings-${lang}-${title || `card-${i + 1}`}.png`);
     await card.screenshot({ path: file });
     expect(statSync(file).size).toBeGreaterThan(2_000);
     out.push(file);

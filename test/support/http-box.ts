@@ -23,12 +23,16 @@ import { fakeNmcli } from "../../src/network/fake-nmcli";
 import { ownHostSet } from "../../src/net/own-hosts";
 import { describe as describeDiag } from "../../src/diagnostics/index";
 import { makeBoxDir } from "./box-fixture";
+import { createOdooLink } from "../../src/odoo/index";
+import { boxFacts } from "../../src/odoo/facts";
+import type { FetchLike } from "../../src/odoo/client";
 
 export const LAN_IP = "192.168.1.10";
 const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12, uptimeS: 3725, updatedAt: null };
 
 export async function startHttpBox(o: { dataDir?: string; password?: string; /** Pretend every client is this LAN address. */ client?: string;
-  /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[] } = {}) {
+  /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[];
+  /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
   const logs: string[] = [];
@@ -49,6 +53,9 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
   await terminals.start();
   const nm = fakeNmcli({ ethernet: "unavailable", air: [{ ssid: "Shop Wi-Fi", psk: "wifi-secret-99", signal: 70 }] });
   const network = createNetworkSupervisor({ nm: nm.nm, logger, boxId: config.get().boxId, apAfterMs: 0 });
+  const odoo = createOdooLink({ dataDir, config, logger, certificateEnd: () => null, checkEveryMs: 60_000, backoff: () => 60_000,
+    fetch: o.odooFetch ?? (async () => { throw new Error("test double: the database is not reached"); }),
+    facts: async () => boxFacts({ identifier: "10000000abcdef01", mac: "b8:27:eb:12:34:56", lanIp: LAN_IP, httpsUrl: lifecycle.url(), version: "9.9.9-test", name: "caja-01", terminals: await terminals.list() }) });
   const auth = createAuth({ credentials });
   let restarts = 0;
   const hosts = ownHostSet({ addresses: ["127.0.0.1", LAN_IP, "10.42.0.1"], names: ["caja-01"] });
@@ -56,7 +63,7 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
     web: { lifecycle, config: () => config.get(), store: config, auth, logger, version: "9.9.9-test", lan: () => ({ ifname: "eth0", ipv4: LAN_IP, mac: "b8:27:eb:12:34:56" }),
       hostname: () => "caja-01", facts: () => facts, httpsPort: () => servers?.httpsPort ?? 443, setupProblems: () => config.loadProblems, describeDiag,
       restart: () => { restarts++; }, clientAddress: (c) => o.client ?? serverRef?.requestIP(c.req.raw)?.address ?? "unknown", terminals: () => terminals.list(),
-      lockedReason: () => credentials.problem(), adminState: () => credentials.state() },
+      lockedReason: () => credentials.problem(), adminState: () => credentials.state(), odoo: () => odoo.status(), odooLink: odoo },
     terminals, network, auth, logger, ownHosts: () => hosts,
   });
   let serverRef: { requestIP(r: Request): { address: string } | null } | null = null;
@@ -64,11 +71,11 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
     fetch: (req, server) => { serverRef = server as never; return front(req, { server }); } });
   const s = servers;
   return {
-    dataDir, logs, config, credentials, auth, lifecycle, terminals, network, certRequests, restarts: () => restarts,
+    dataDir, logs, config, credentials, auth, lifecycle, terminals, network, odoo, certRequests, restarts: () => restarts,
     httpPort: s.httpPort, httpsPort: s.httpsPort,
     http: `http://127.0.0.1:${s.httpPort}`, https: `https://127.0.0.1:${s.httpsPort}`,
     openAccessPoint: () => network.tick(),
-    async stop() { lifecycle.stop(); await terminals.stop(); await s.stop(true); dir?.cleanup(); },
+    async stop() { lifecycle.stop(); await odoo.stop(); await terminals.stop(); await s.stop(true); dir?.cleanup(); },
   };
 }
 export type HttpBox = Awaited<ReturnType<typeof startHttpBox>>;

@@ -18,6 +18,7 @@ const ID = "{id}";
 const ROUTES = [
   "/", "/?local", "/?lang=es", "/api/status", "/api/status?lang=es", "/api/cert/check", "/settings", "/settings?lang=es", "/settings/password/initial", "/login", "/logout",
   "/settings/credential", "/settings/server", "/settings/log-level", "/settings/password", "/settings/logs", "/settings/restart", "/settings/nothing",
+  "/settings/connect", "/settings/connect?lang=es", "/settings/disconnect",
   "/api/terminals", "/api/terminals/", "/api/terminals/terminals", `/api/terminals/terminals/${ID}/test`, `/api/terminals/terminals/${ID}/release`, `/api/terminals/terminals/${ID}`,
   "/api/terminals/pos/origins", "/api/terminals/pos/pairings", `/api/terminals/pos/pairings/${ID}`,
   "/api/pos/terminals", "/api/pos/payments", `/api/pos/payments/${ID}`, `/api/pos/payments/${ID}/events`, `/api/pos/payments/${ID}/abort`, `/api/pos/payments/${ID}/refund`,
@@ -59,8 +60,9 @@ const ctypeArb = fc.oneof(
   fc.constant<string | null>(null), fc.constant("application/x-www-form-urlencoded"), fc.constant("multipart/form-data"), fc.constant("multipart/form-data; boundary=XyZ"),
   fc.constant("application/json"), fc.constant("text/plain"), fc.constant("application/json; charset=latin1"), printable,
 );
-const formBody = fc.dictionary(fc.constantFrom("_csrf", "password", "current_password", "db_uuid", "enterprise_code", "server_url", "provisioning_url", "log_level", "ssid", "ssid_other", "x"),
-  fc.oneof(printable, unicode, fc.constantFrom("debug", "1f2e3d4c-0000-1111", "https://127.0.0.1:1", "M2401234", "a".repeat(3000))), { maxKeys: 5 })
+const formBody = fc.dictionary(fc.constantFrom("_csrf", "password", "current_password", "db_uuid", "enterprise_code", "server_url", "provisioning_url", "log_level", "ssid", "ssid_other", "token", "x"),
+  fc.oneof(printable, unicode, fc.constantFrom("debug", "1f2e3d4c-0000-1111", "https://127.0.0.1:1", "M2401234", "a".repeat(3000),
+    "https://127.0.0.1:1|tok_abcdefgh123|1f2e3d4c-0000-1111|M2401234", "https://127.0.0.1:1/?token=tok_abcdefgh123&db_uuid=1f2e3d4c-0000-1111&enterprise_code=M2401234")), { maxKeys: 5 })
   .map((o) => new URLSearchParams(o).toString());
 const terminalBody = fc.record({ address: fc.constantFrom("127.0.0.1:1", "127.0.0.1", "[::1]:1", "x y"), poiid: fc.constantFrom("P400Plus-275039202", "bad"),
   keyIdentifier: fc.constantFrom("k1", ""), keyVersion: fc.oneof(fc.integer(), fc.double()), passphrase: fc.oneof(printable, fc.constant("p4ss-phrase")) }, { requiredKeys: [] }).map((o) => JSON.stringify(o));
