@@ -104,7 +104,6 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       ? { ask: [names[turn++ % names.length]!], previous: [...known.values()] } : undefined;
     const r = await runDiagnosis(plan, io, now, light ? { light } : {});
     for (const l of r.observations.dnsSystem ?? []) if (!l.cached) known.set(l.name, l);
-    opts.onReport?.(r);
     return r;
   };
 
@@ -112,11 +111,12 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     lastStart = now();
     let r = await probe(kind);
     // A light check that saw anything wrong is not a verdict: the full run is.
-    if (r.kind === "light" && (r.codes.length || Object.values(r.probes).some((p) => p.status === "failed"))) r = await probe("full");
+    if (r.kind === "light" && (r.codes.length || Object.values(r.probes).some((p) => p.status === "failed"))) { opts.onReport?.(r); r = await probe("full"); }
     lastDuration = now() - lastStart;
     const before = health.shown.join(",");
     health = updateHealth(health, r.codes, now());
     report = r;
+    opts.onReport?.(r); // after the health update: current() already has this run's verdict
     activeStreak = health.shown.length ? activeStreak + 1 : 0;
     if (health.shown.join(",") !== before) {
       log.info("diagnosis changed", { active: health.shown, details: r.details, probes: Object.fromEntries(Object.entries(r.probes).map(([k, v]) => [k, v.status])) });

@@ -161,6 +161,23 @@ describe("createDiagnostics: while a code is shown", () => {
     expect(net.count.runs).toBe(runs);
   });
 
+  test("onReport comes after the verdict: the run that shows a code reports it shown (the watch stream, the lab)", async () => {
+    const seen: string[][] = [];
+    let d!: ReturnType<typeof createDiagnostics>;
+    const { clock, net, d: dd } = sim({ onReport: () => seen.push(d.current().active.map((a) => a.code)) });
+    d = dd;
+    d.start();
+    await clock.advance(S);
+    net.state.fault = "https_drop";
+    d.certificateFailed();
+    await clock.advance(10 * S);
+    const first = seen.findIndex((a) => a.length > 0);
+    expect(first).toBeGreaterThan(0);
+    expect(d.current().report!.codes).toEqual(["ERR_IOT_FIREWALL_HTTPS_DROPPED"]);
+    expect(seen.length - first).toBeLessThanOrEqual(2); // shown by the confirming run itself, not one later
+    d.stop();
+  });
+
   test("concurrent runNow calls share one run", async () => {
     const { clock, net, d } = sim();
     const both = Promise.all([d.runNow(), d.runNow()]);
