@@ -92,6 +92,9 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   let stopWatch: (() => void) | null = null;
   let lastStart = -Infinity, lastVisit = -Infinity, lastDuration = 0, activeStreak = 0, turn = 0;
   const known = new Map<string, DnsLookup>(); // the last real answer per name (a light check reuses them)
+  let lastLocal: string | null = null;        // the local facts the last run saw
+  /** Carrier, addresses, default route, resolvers: read from sysfs, procfs and files, no packet sent. */
+  const localFacts = (x: ProbeIO) => JSON.stringify([x.links(), x.addresses(), x.gateway().address, x.systemResolvers()]);
   const listeners = new Set<() => void>();
 
   const pageOpen = () => now() - lastVisit < sched.pageOpenMs;
@@ -109,6 +112,8 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
 
   const once = async (kind: "full" | "light"): Promise<Report> => {
     lastStart = now();
+    io ??= hostIO(opts.hostIO);
+    lastLocal = localFacts(io);
     let r = await probe(kind);
     // A light check that saw anything wrong is not a verdict: the full run is.
     if (r.kind === "light" && (r.codes.length || Object.values(r.probes).some((p) => p.status === "failed"))) { opts.onReport?.(r); r = await probe("full"); }
@@ -163,7 +168,13 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   const onNetworkChange = (why: string) => {
     log.debug("network changed", { why });
     timers.clearTimeout(debounce);
-    debounce = timers.setTimeout(() => soon(), sched.debounceMs);
+    // A netlink event that changed none of the facts the diagnosis reads (an IPv6 router
+    // advertisement refreshing a lifetime, a resolver file rewritten alike) is no reason to probe.
+    debounce = timers.setTimeout(() => {
+      io ??= hostIO(opts.hostIO);
+      if (lastLocal !== null && localFacts(io) === lastLocal) { log.debug("network event without a change", { why }); return; }
+      soon();
+    }, sched.debounceMs);
   };
 
   return {

@@ -73,6 +73,20 @@ describe("createDiagnostics: when it probes", () => {
     d.stop();
   });
 
+  test("a netlink event that changed none of the local facts probes nothing; a real change does", async () => {
+    const { clock, net, d, netEvent } = sim();
+    d.start();
+    await clock.advance(S);
+    const runs = net.count.runs;
+    for (let i = 0; i < 10; i++) { netEvent("route: IPv6 RA lifetime refreshed"); await clock.advance(10 * S); }
+    expect(net.count.runs).toBe(runs);
+    net.state.fault = "no_link";
+    netEvent("link: eth0 NO-CARRIER");
+    await clock.advance(S);
+    expect(net.count.runs).toBe(runs + 1);
+    d.stop();
+  });
+
   test("visits (homepage, /api/status, diagnose) run the probes at most once per 30 s", async () => {
     const { clock, d, reports } = sim();
     d.start();

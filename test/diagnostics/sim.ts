@@ -47,10 +47,12 @@ export function simNetwork(clock: ReturnType<typeof simClock>) {
     "provision.vendor.example": "198.18.1.3", "connectivity.vendor.example": "198.18.1.4",
   };
   const io: ProbeIO = {
-    links: () => { count.runs++; return [{ name: "eth0", carrier: state.fault !== "no_link", operstate: state.fault === "no_link" ? "down" : "up" }]; },
+    links: () => [{ name: "eth0", carrier: state.fault !== "no_link", operstate: state.fault === "no_link" ? "down" : "up" }],
     addresses: () => [{ iface: "eth0", address: "10.77.0.100" }],
     gateway: () => ({ address: "10.77.0.1", neighbour: "reachable" }),
     systemResolvers: () => ["10.77.0.1"],
+    // the run reads the clock once: a run counter that the daemon's own reads of the local facts do not bump
+    clock: async () => { count.runs++; return { synced: true, plausible: true }; },
     async dns(server, name): Promise<DnsOutcome> {
       count.dnsQueries++;
       await clock.sleep(3);
@@ -72,7 +74,6 @@ export function simNetwork(clock: ReturnType<typeof simClock>) {
       await clock.sleep(20);
       return { kind: "response", status: 204, location: null };
     },
-    clock: async () => ({ synced: true, plausible: true }),
   };
   return { io, count, state };
 }
