@@ -19,6 +19,10 @@ import { createJanitor } from "./service/janitor";
 import { Store } from "./store";
 import { openPostgres } from "./store/postgres";
 import { openSqlite } from "./store/sqlite";
+import { createPairingApp } from "./pairing/app";
+import { createPairingService } from "./pairing/service";
+import { pairingStore } from "./pairing/store";
+import { PAIRING_HELP, pairingCommand } from "./pairing/cli";
 
 declare const IOTBOX_VERSION: string | undefined;
 const VERSION = typeof IOTBOX_VERSION === "string" ? IOTBOX_VERSION : "dev";
@@ -95,7 +99,10 @@ async function serve(argv: string[]) {
   const trusted = new Set((o["trusted-proxies"] ?? "").split(",").map((x) => x.trim()).filter(Boolean));
   const sourceOf = (req: Request, server: unknown) =>
     clientAddress((server as Server<unknown> | undefined)?.requestIP(req)?.address ?? "unknown", req.headers.get("x-forwarded-for"), trusted);
-  const app = createApp({ service, logger, sourceOf, health: async () => { await store.ping(); return { version: VERSION }; } });
+  const pairings = pairingStore(store.driver);
+  await pairings.migrate();
+  const pairing = createPairingApp({ service: createPairingService({ store: pairings, databases: store, logger }), logger });
+  const app = createApp({ service, logger, sourceOf, pairing, health: async () => { await store.ping(); return { version: VERSION }; } });
   const certFile = o["tls-cert"], keyFile = o["tls-key"];
   if (!!certFile !== !!keyFile) throw new UsageError("--tls-cert and --tls-key go together");
   const server = Bun.serve({
@@ -168,6 +175,7 @@ ${usage(SERVE)}
 ${usage(DB_ADD)}
   iotbox-provisioner database list [--db URL]
   iotbox-provisioner database remove --uuid U [--db URL]
+${PAIRING_HELP}
   iotbox-provisioner version`;
 
 async function main(argv: string[]) {
@@ -175,6 +183,7 @@ async function main(argv: string[]) {
   try {
     if (cmd === "serve") return await serve(rest);
     if (cmd === "database") return await database(rest);
+    if (cmd === "pairing") return await pairingCommand(rest, openStore);
     if (cmd === "version" || cmd === "--version") return void console.log(VERSION);
     if (cmd === "help" || cmd === "--help" || cmd === "-h") return void console.log(HELP);
     throw new UsageError(cmd ? `unknown command ${cmd}` : "no command");

@@ -12,6 +12,8 @@ export interface AppOptions {
   health: () => Promise<Record<string, unknown>>;
   /** The client's address, from the request and the server (Bun passes it as the env). */
   sourceOf?: (req: Request, env: unknown) => string;
+  /** The pairing routes (src/pairing/app.ts): a box's poll for its connection, a database's claim. */
+  pairing?: Hono;
 }
 
 /** The client stopped sending (hung up mid-body): nothing to answer, nothing wrong here. */
@@ -61,6 +63,8 @@ export function createApp(o: AppOptions) {
     }
   });
   app.all("/odoo-enterprise/iot/x509", (c) => c.json({ error: "Use POST." }, 405, { allow: "POST" }));
+
+  if (o.pairing) app.route("/", o.pairing);
 
   app.get("/health", async (c) => {
     try { return c.json({ status: "ok", ...(await o.health()) }); } catch (e) {
