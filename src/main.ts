@@ -39,6 +39,7 @@ import { createOdooLink } from "./odoo/index";
 import { connectionStore } from "./odoo/store";
 import { boxFacts } from "./odoo/facts";
 import { readIdentifier } from "./odoo/identity";
+import { createPairing, pairingServiceUrl } from "./odoo/pairing";
 
 const USAGE = `usage: iotbox <command> [options]
   serve                 run the box (homepage, local API, certificate, LEDs)
@@ -123,9 +124,12 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const diagActive = () => ({ active: diagnostics?.current().active ?? [] });
   // The database (src/odoo): registration at /iot/setup when what it knows of the box changes, the certificate's end date after each change.
   const identifier = readIdentifier(procDir(), box.config.get().boxId);
-  const odoo = createOdooLink({ dataDir: opts.dataDir, config: box.config, logger, onConnected: () => void lifecycle.check("settings"),
+  const odoo = createOdooLink({ dataDir: opts.dataDir, config: box.config, logger, onConnected: () => void lifecycle.check("settings"), pairing: () => pairing.view(),
     certificateEnd: () => (lifecycle.state().serving === "real" ? lifecycle.state().real?.notAfter ?? null : null),
     facts: async () => boxFacts({ identifier, mac: box.lan()?.mac ?? null, lanIp: box.lan()?.ipv4 ?? null, httpsUrl: lifecycle.url(), version: VERSION, name: hostname(), terminals: await terminals.list() }) });
+  // Unconnected: a pairing code from the vendor service (the provisioning URL), until a database claims it.
+  const pairing = createPairing({ logger, serviceUrl: () => pairingServiceUrl(box.config.get().provisioningUrl), serialNumber: identifier, connected: odoo.connected,
+    hasNetwork: () => !!box.lan()?.ipv4 && network?.state().mode !== "ap", onConnection: (c) => odoo.adopt(c, "pairing") });
 
   const auth = createAuth({ credentials: box.credentials });
   sessionsEnd.push(() => auth.endAllSessions());
@@ -192,6 +196,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   setTimeout(() => Bun.gc(true), 1500).unref();
   void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
   odoo.start();
+  if (process.env.IOTBOX_PAIRING !== "off") pairing.start(); // off: a lab or test with no vendor service
 
   const shutdown = async (sig: string) => {
     logger.info("stopping", { signal: sig });
@@ -200,6 +205,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     diagnostics?.stop();
     network?.stop();
     lifecycle.stop();
+    pairing.stop();
     await odoo.stop();
     facts.stop();
     await terminals.stop().catch(() => {});

@@ -29,7 +29,8 @@ export async function callJsonRpc(url: string, params: unknown, o: { timeoutMs?:
   let body: any;
   try { body = JSON.parse(text); } catch { return { ok: false, code: "ERR_IOT_ODOO_SETUP_STATUS", detail: "the answer is not JSON", status: 200 }; }
   if (body && typeof body === "object" && body.error) {
-    const msg = typeof body.error?.data?.message === "string" ? body.error.data.message : typeof body.error?.message === "string" ? body.error.message : "error";
+    // Odoo's shape ({error: {message, data: {message}}}), or a bare string (the pairing proxy's {error: "expired"})
+    const msg = typeof body.error === "string" ? body.error : typeof body.error?.data?.message === "string" ? body.error.data.message : typeof body.error?.message === "string" ? body.error.message : "error";
     return { ok: false, code: "ERR_IOT_ODOO_SETUP_REFUSED", detail: msg.slice(0, 200) };
   }
   return { ok: true, result: body?.result ?? null };

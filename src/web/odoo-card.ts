@@ -20,7 +20,7 @@ export function odooCard(v: Status["odoo"] | undefined, lang: Lang, pairing?: { 
     return html`<section class="card" id="odoo"><h2>${w.title}</h2><p>${w.notConnected}</p>
 ${pairing?.code ? html`<p>${w.pairingCode}</p><p class="code" id="pairing-code" style="font-size:28px;letter-spacing:.12em">${pairing.code}</p><p class="mute">${w.pairingHelp}</p>` : ""}
 ${pairing?.error ? html`<p><span class="code">${pairing.error.code}</span>${pairing.error.meaning} ${pairing.error.remedy}</p>` : ""}
-<p class="mute">${w.connectHelp}</p></section>${problem}`;
+<p class="mute">${pairing?.code ? (lang === "es" ? "O bien: " : "Or: ") : ""}${w.connectHelp}</p></section>${problem}`;
   }
   return html`<section class="card" id="odoo"><h2>${w.title}</h2><dl>
 <dt>${w.connected}</dt><dd>${v.server}${v.dbName ? ` (${v.dbName})` : ""}</dd>

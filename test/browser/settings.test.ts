@@ -22,7 +22,7 @@ let box: HttpBox, sim: TerminalSimulator, browser: Browser, profile: string;
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   sim = await startSim(POIID);
-  box = await startHttpBox({ password: PASSWORD, fleetRootsPem: () => [testFleet().root.certPem] });
+  box = await startHttpBox({ password: PASSWORD, fleetRootsPem: () => [testFleet().root.certPem], pairing: () => ({ code: "K7QM-4XNP", error: null }) });
   profile = mkdtempSync(join(tmpdir(), "iotbox-chromium-"));
   browser = await puppeteer.launch({
     executablePath: "/usr/bin/chromium",
@@ -109,3 +109,15 @@ test("the same page in Spanish: the terminal card's own words are Spanish too; e
   await shootCards(page, "es");
   await page.close();
 }, 90_000);
+
+test("the homepage's database card at a phone's width, en and es: the pairing code of an unconnected box", async () => {
+  const page = await phone();
+  for (const lang of ["en", "es"] as const) {
+    await page.goto(`${box.http}/?lang=${lang}&local`, { waitUntil: "networkidle0" });
+    expect(await page.$eval("#pairing-code", (e) => e.textContent)).toBe("K7QM-4XNP");
+    const file = join(SHOTS, `home-database-${lang}.png`);
+    await (await page.$("#odoo"))!.screenshot({ path: file });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  }
+  await page.close();
+}, 60_000);

@@ -23,7 +23,7 @@ import { fakeNmcli } from "../../src/network/fake-nmcli";
 import { ownHostSet } from "../../src/net/own-hosts";
 import { describe as describeDiag } from "../../src/diagnostics/index";
 import { makeBoxDir } from "./box-fixture";
-import { createOdooLink } from "../../src/odoo/index";
+import { createOdooLink, type PairingView } from "../../src/odoo/index";
 import { boxFacts } from "../../src/odoo/facts";
 import type { FetchLike } from "../../src/odoo/client";
 
@@ -32,7 +32,8 @@ const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12
 
 export async function startHttpBox(o: { dataDir?: string; password?: string; /** Pretend every client is this LAN address. */ client?: string;
   /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[];
-  /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike } = {}) {
+  /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike;
+  /** The pairing code's state the homepage shows while not connected. */ pairing?: () => PairingView | null } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
   const logs: string[] = [];
@@ -53,7 +54,7 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
   await terminals.start();
   const nm = fakeNmcli({ ethernet: "unavailable", air: [{ ssid: "Shop Wi-Fi", psk: "wifi-secret-99", signal: 70 }] });
   const network = createNetworkSupervisor({ nm: nm.nm, logger, boxId: config.get().boxId, apAfterMs: 0 });
-  const odoo = createOdooLink({ dataDir, config, logger, certificateEnd: () => null, checkEveryMs: 60_000, backoff: () => 60_000,
+  const odoo = createOdooLink({ dataDir, config, logger, certificateEnd: () => null, checkEveryMs: 60_000, backoff: () => 60_000, pairing: o.pairing,
     fetch: o.odooFetch ?? (async () => { throw new Error("test double: the database is not reached"); }),
     facts: async () => boxFacts({ identifier: "10000000abcdef01", mac: "b8:27:eb:12:34:56", lanIp: LAN_IP, httpsUrl: lifecycle.url(), version: "9.9.9-test", name: "caja-01", terminals: await terminals.list() }) });
   const auth = createAuth({ credentials });
