@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import * as dnsPacket from "dns-packet";
 import { dnsQuery, hostIO, httpProbe, httpsProbe } from "../../src/diagnostics/probes";
+import { explainConnect } from "../../src/diagnostics/connect-detail";
 
 // dns-packet encodes the response code from the low bits of `flags`.
-const RCODE: Record<string, number> = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 };
+const RCODE: Record<string, number> = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
 let dns: dgram.Socket, silent: dgram.Socket, dnsPort = 0, silentPort = 0;
 let dir: string;
 const closers: Array<() => void> = [];
@@ -24,8 +25,11 @@ beforeAll(async () => {
     const q: any = dnsPacket.decode(m);
     const name: string = q.questions[0].name;
     const [rcode, answers] = name.startsWith("nx.") ? ["NXDOMAIN", []] : name.startsWith("fail.") ? ["SERVFAIL", []]
-      : name.startsWith("empty.") ? ["NOERROR", []] : ["NOERROR", [{ type: "A", name, ttl: 5, data: "10.0.0.1" }]];
-    dns.send(dnsPacket.encode({ type: "response", id: q.id, flags: RCODE[rcode as string]!, questions: q.questions, answers } as any), r.port, r.address);
+      : name.startsWith("refused.") ? ["REFUSED", []] : name.startsWith("empty.") || name.startsWith("ede.") ? ["NOERROR", []]
+      : name.startsWith("zero.") ? ["NOERROR", [{ type: "A", name, ttl: 5, data: "0.0.0.0" }]] : ["NOERROR", [{ type: "A", name, ttl: 5, data: "10.0.0.1" }]];
+    // "ede.": an Extended DNS Error 15 (Blocked) with its text, as dnsmasq's rebinding protection sends
+    const additionals = name.startsWith("ede.") ? [{ type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0, options: [{ code: 15, data: Buffer.concat([Buffer.from([0, 15]), Buffer.from("rebind protection")]) }] }] : [];
+    dns.send(dnsPacket.encode({ type: "response", id: q.id, flags: RCODE[rcode as string]!, questions: q.questions, answers, additionals } as any), r.port, r.address);
   });
   await new Promise<void>((r) => dns.bind(0, "127.0.0.1", () => r()));
   dnsPort = dns.address().port;
@@ -42,6 +46,11 @@ describe("dnsQuery", () => {
     expect(await dnsQuery(srv(), "empty.iot.example", 1000)).toEqual({ kind: "answer", rcode: "NOERROR", addresses: [] });
     expect(await dnsQuery(srv(), "nx.iot.example", 1000)).toMatchObject({ rcode: "NXDOMAIN" });
     expect(await dnsQuery(srv(), "fail.iot.example", 1000)).toMatchObject({ rcode: "SERVFAIL" });
+  });
+  test("REFUSED, a rewrite to 0.0.0.0 and an Extended DNS Error with its text stay as they came", async () => {
+    expect(await dnsQuery(srv(), "refused.iot.example", 1000)).toEqual({ kind: "answer", rcode: "REFUSED", addresses: [] });
+    expect(await dnsQuery(srv(), "zero.iot.example", 1000)).toEqual({ kind: "answer", rcode: "NOERROR", addresses: ["0.0.0.0"] });
+    expect(await dnsQuery(srv(), "ede.iot.example", 1000)).toEqual({ kind: "answer", rcode: "NOERROR", addresses: [], ede: 15, edeText: "rebind protection" });
   });
   test("over IPv6 too", async () => {
     const v6 = dgram.createSocket("udp6");
@@ -98,6 +107,23 @@ describe("httpsProbe and httpProbe", () => {
     expect(await httpProbe("127.0.0.1", s.port!, "c.example", "/x", 1000)).toEqual({ kind: "response", status: 302, location: "http://portal/" });
     s.stop(true);
     expect((await httpsProbe("127.0.0.1", s.port!, "x", 500, 500)).tcp).toEqual({ kind: "error", code: "ECONNREFUSED" });
+  });
+});
+
+describe("after a failed connect, what really happened (libc through bun:ffi)", () => {
+  test("a closed port: node:net says ECONNREFUSED, the second look says reset (RST); an open one connects", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const r = await hostIO().https("127.0.0.1", port, "x", 500, 500);
+    expect(r.tcp).toEqual({ kind: "error", code: "ECONNREFUSED", seen: { kind: "reset", errno: "ECONNREFUSED" } });
+    expect(await explainConnect("127.0.0.1", port, 500)).toEqual({ kind: "reset", errno: "ECONNREFUSED" });
+    const open = net.createServer((c) => c.end());
+    await new Promise<void>((r) => open.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => open.close());
+    expect(await explainConnect("127.0.0.1", (open.address() as net.AddressInfo).port, 500)).toEqual({ kind: "connected" });
+    expect(await explainConnect("not-an-ip", 1, 100)).toBeNull();
   });
 });
 
