@@ -111,7 +111,8 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const certMs = Math.round(performance.now() - tCert);
 
   const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
-  const terminals = openTerminals(opts, logger);
+  const terminals = openTerminals(opts, logger, { identifier: () => identifier,
+    databaseOrigin: () => { const u = box.config.get().serverUrl; return u && odoo.connected() ? new URL(u).origin : null; } });
   const network = startHost(box, logger);
   // Field diagnostics: probes at start, on network changes and periodically. Off with
   // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
@@ -220,7 +221,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
  * Payment terminals: their fleet root(s) come from <data>/terminal-fleet-roots.pem, which a
  * technician may also drop on the boot partition (imported at start).
  */
-function openTerminals(opts: ServeOptions, logger: Logger) {
+function openTerminals(opts: ServeOptions, logger: Logger, iot: { identifier: () => string; databaseOrigin: () => string | null }) {
   const rootsFile = join(opts.dataDir, "terminal-fleet-roots.pem");
   const bootRoots = join(opts.bootDir, "terminal-fleet-roots.pem");
   if (existsSync(bootRoots)) { try { copyFileSync(bootRoots, rootsFile); } catch (e) { logger.warn("could not import terminal fleet roots", { error: (e as Error).message }); } }
@@ -232,7 +233,7 @@ function openTerminals(opts: ServeOptions, logger: Logger) {
     } catch { rootsCache = { mtime: -1, pems: [] }; }
     return rootsCache.pems;
   };
-  return createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem });
+  return createTerminals({ dataDir: opts.dataDir, logger, fleetRootsPem, ...iot });
 }
 
 /**

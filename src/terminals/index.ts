@@ -10,6 +10,7 @@ import { createAdminApi } from "./admin-api";
 import { newServiceId } from "./messages";
 import { createPaymentEngine, DEFAULT_TIMEOUTS, type PaymentEngine, type Timeouts } from "./payments";
 import { createPosApi } from "./pos-api";
+import { createIotDriversApi } from "./iot-drivers";
 import { createRegistry, type Registry, type TerminalState } from "./registry";
 import { createJournal, loadSettings, saveSettings, terminalsDir, type Settings } from "./store";
 
@@ -20,6 +21,11 @@ export interface TerminalsOptions {
   now?: () => Date;
   /** Tests shorten these; the defaults follow the Adyen note (Payment ~140 s, status ~12 s, poll 5 s). */
   timeouts?: Partial<Timeouts>;
+  /** For the reference's device protocol (/iot_drivers): the box's identifier and the connected database's origin. */
+  identifier?: () => string;
+  databaseOrigin?: () => string | null;
+  /** How long /iot_drivers/event holds a request (50 s; tests shorten it). */
+  eventLongPollMs?: number;
 }
 
 export interface TerminalSummary {
@@ -30,6 +36,8 @@ export interface TerminalSummary {
 export interface Terminals {
   posApi: Hono<any>;
   adminApi: Hono<any>;
+  /** The reference's /iot_drivers/{action,event} (mount at /iot_drivers and /hw_drivers). */
+  iotDriversApi: Hono<any>;
   list(): Promise<TerminalSummary[]>;
   start(): Promise<void>;
   /** What was damaged in the stored settings and dropped or reset at start, for the homepage. */
@@ -84,6 +92,8 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
 
   return {
     posApi: createPosApi({ settings, engine, registry, logger: log }),
+    iotDriversApi: createIotDriversApi({ engine, registry, settings, logger: log, identifier: opts.identifier ?? (() => "iotbox"), databaseOrigin: opts.databaseOrigin ?? (() => null),
+      longPollMs: opts.eventLongPollMs }).app,
     adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list, releaseUnresolved: (id) => engine.releaseUnresolved(id) }),
     list,
     async start() { settings(); engine.resume(); },

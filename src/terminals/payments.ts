@@ -38,6 +38,8 @@ export interface NewPayment {
 export interface PaymentEngine {
   start(input: NewPayment): { tx: Tx; created: boolean };
   get(id: string): Tx | undefined;
+  /** The payment a POS (pairing) started under this key, if any. */
+  lookup(pairingId: string, idempotencyKey: string): Tx | undefined;
   waitForChange(id: string, version: number, ms: number): Promise<Tx | undefined>;
   subscribe(id: string, f: () => void): () => void;
   abort(id: string): Promise<Tx>;
@@ -342,6 +344,7 @@ export function createPaymentEngine(deps: {
     },
 
     get: (id) => txs.get(id),
+    lookup(pairingId, key) { const id = byKey.get(keyOf(pairingId, key)); return id ? txs.get(id) : undefined; },
 
     waitForChange(id, version, ms) {
       const tx = txs.get(id);

@@ -19,7 +19,7 @@ const CAPTIVE_PROBES = ["/generate_204", "/gen_204", "/hotspot-detect.html", "/l
 
 export interface HttpFrontDeps {
   web: Omit<WebDeps, "mounts" | "lifecycle"> & Pick<WebDeps, "lifecycle">;
-  terminals: Pick<Terminals, "posApi" | "adminApi">;
+  terminals: Pick<Terminals, "posApi" | "adminApi"> & Partial<Pick<Terminals, "iotDriversApi">>;
   network: Pick<NetworkSupervisor, "scan" | "configureWifi" | "state"> | null;
   auth: Auth;
   logger: Logger;
@@ -31,6 +31,8 @@ export function createHttpFront(d: HttpFrontDeps) {
   const mounts: Mount[] = [
     { path: "/api/pos", app: d.terminals.posApi, admin: false, httpsOnly: () => true },   // bearer token from pairing, CORS for the POS origins
     { path: "/api/terminals", app: d.terminals.adminApi, admin: true },                   // admin session + CSRF header
+    // the reference's device protocol for the POS page (CORS: the connected database and the POS origins)
+    ...(d.terminals.iotDriversApi ? ["/iot_drivers", "/hw_drivers"].map((path) => ({ path, app: d.terminals.iotDriversApi!, admin: false, httpsOnly: () => true })) : []),
     // the homepage on the box's IP asks the technician's browser to fetch this on the HTTPS name (CORS: the IP origin only)
     { path: NAME_CHECK_PATH, app: createNameCheckApp({ boxId: () => d.web.config().boxId, lanIp: () => d.web.lan()?.ipv4 ?? null }), admin: false, httpsOnly: () => false },
   ];
@@ -45,7 +47,7 @@ export function createHttpFront(d: HttpFrontDeps) {
     mounts.push({ path: "/", app: captiveProbes(apOpen), admin: false, httpsOnly: () => false });
   }
   const app = createWebApp({ ...d.web, mounts });
-  return createFront({ app, logger: d.logger, ownHosts: d.ownHosts, crossOriginPaths: ["/api/pos"], allowFor: (p) => allowedMethods(app.routes, p), captivePortal: () => (apOpen() ? AP_PORTAL : null) });
+  return createFront({ app, logger: d.logger, ownHosts: d.ownHosts, crossOriginPaths: ["/api/pos", "/iot_drivers", "/hw_drivers"], allowFor: (p) => allowedMethods(app.routes, p), captivePortal: () => (apOpen() ? AP_PORTAL : null) });
 }
 
 /** On the access point, phones' connectivity checks are sent to the Wi-Fi set-up page. */

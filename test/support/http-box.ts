@@ -26,6 +26,7 @@ import { makeBoxDir } from "./box-fixture";
 import { createOdooLink, type PairingView } from "../../src/odoo/index";
 import { boxFacts } from "../../src/odoo/facts";
 import type { FetchLike } from "../../src/odoo/client";
+import type { Timeouts } from "../../src/terminals/payments";
 
 export const LAN_IP = "192.168.1.10";
 const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12, uptimeS: 3725, updatedAt: null };
@@ -33,7 +34,8 @@ const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12
 export async function startHttpBox(o: { dataDir?: string; password?: string; /** Pretend every client is this LAN address. */ client?: string;
   /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[];
   /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike;
-  /** The pairing code's state the homepage shows while not connected. */ pairing?: () => PairingView | null } = {}) {
+  /** The pairing code's state the homepage shows while not connected. */ pairing?: () => PairingView | null;
+  /** The payment engine's timeouts (tests with a terminal simulator shorten them). */ terminalTimeouts?: Partial<Timeouts> } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
   const logs: string[] = [];
@@ -50,7 +52,9 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
     onServe: (g) => { if (servers) void servers.swap(g); else initial = g; },
   });
   await lifecycle.serveBest();
-  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: o.fleetRootsPem ?? (() => []) });
+  // /iot_drivers/event holds a request 1 s here (50 s on a box): the fuzz run counts a request unanswered after 10 s as a hang.
+  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: o.fleetRootsPem ?? (() => []), timeouts: o.terminalTimeouts, eventLongPollMs: 1000,
+    identifier: () => "10000000abcdef01", databaseOrigin: () => { const u = config.get().serverUrl; return u && odoo.connected() ? new URL(u).origin : null; } });
   await terminals.start();
   const nm = fakeNmcli({ ethernet: "unavailable", air: [{ ssid: "Shop Wi-Fi", psk: "wifi-secret-99", signal: 70 }] });
   const network = createNetworkSupervisor({ nm: nm.nm, logger, boxId: config.get().boxId, apAfterMs: 0 });

@@ -1,6 +1,6 @@
 /** A box's terminals area on a temp data dir, wired to simulators, driven through its APIs. */
 import { createLogger, type Logger } from "../../src/log/index";
-import { createTerminals, type Terminals } from "../../src/terminals/index";
+import { createTerminals, type Terminals, type TerminalsOptions } from "../../src/terminals/index";
 import type { Timeouts } from "../../src/terminals/payments";
 import type { TerminalSimulator } from "../../tools/terminal-simulator";
 import { KEY, testFleet } from "./helpers";
@@ -20,10 +20,10 @@ export interface Box {
   settle(id: string, ms?: number): Promise<any>;
 }
 
-export async function createBox(dataDir: string, opts: { timeouts?: Partial<Timeouts>; token?: string; fleetRootsPem?: () => string[] } = {}): Promise<Box> {
+export async function createBox(dataDir: string, opts: { timeouts?: Partial<Timeouts>; token?: string; fleetRootsPem?: () => string[]; terminals?: Partial<TerminalsOptions> } = {}): Promise<Box> {
   const logs: string[] = [];
   const logger = createLogger({ write: (l) => logs.push(l), level: "debug" });
-  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: opts.fleetRootsPem ?? (() => [testFleet().root.certPem]), timeouts: { ...FAST, ...opts.timeouts } });
+  const terminals = createTerminals({ dataDir, logger, fleetRootsPem: opts.fleetRootsPem ?? (() => [testFleet().root.certPem]), timeouts: { ...FAST, ...opts.timeouts }, ...opts.terminals });
   const call = (app: any, base: string) => (path: string, init: RequestInit & { key?: string; json?: unknown } = {}) => {
     const headers = new Headers(init.headers);
     if (init.json !== undefined) headers.set("content-type", "application/json");

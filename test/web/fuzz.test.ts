@@ -21,6 +21,7 @@ const ROUTES = [
   "/settings/connect", "/settings/connect?lang=es", "/settings/disconnect",
   "/api/terminals", "/api/terminals/", "/api/terminals/terminals", `/api/terminals/terminals/${ID}/test`, `/api/terminals/terminals/${ID}/release`, `/api/terminals/terminals/${ID}`,
   "/api/terminals/pos/origins", "/api/terminals/pos/pairings", `/api/terminals/pos/pairings/${ID}`,
+  "/iot_drivers/action", "/iot_drivers/event", "/hw_drivers/action", "/hw_drivers/event", "/iot_drivers",
   "/api/pos/terminals", "/api/pos/payments", `/api/pos/payments/${ID}`, `/api/pos/payments/${ID}/events`, `/api/pos/payments/${ID}/abort`, `/api/pos/payments/${ID}/refund`,
   "/wifi", "/wifi/", "/wifi/networks.json", "/wifi/generate_204", "/generate_204", "/hotspot-detect.html", "/connecttest.txt", "/favicon.ico",
 ];
