@@ -36,7 +36,8 @@ export interface OdooDbDouble {
   stop(): Promise<void>;
 }
 
-export async function startOdooDbDouble(o: { enterpriseCode?: string; dbUuid?: string; tls?: { certPem: string; keyPem: string }; hostname?: string } = {}): Promise<OdooDbDouble> {
+export async function startOdooDbDouble(o: { enterpriseCode?: string; dbUuid?: string; tls?: { certPem: string; keyPem: string }; hostname?: string;
+  /** Pages served on GET (a POS page on the database's origin). */ pages?: Record<string, () => string> } = {}): Promise<OdooDbDouble> {
   const token = `tok_${crypto.randomUUID().replace(/-/g, "")}`;
   const dbUuid = o.dbUuid ?? crypto.randomUUID();
   const enterpriseCode = o.enterpriseCode ?? "M2401234";
@@ -58,6 +59,8 @@ export async function startOdooDbDouble(o: { enterpriseCode?: string; dbUuid?: s
       const path = new URL(req.url).pathname;
       if (mode === "hang") return new Promise<Response>((resolve) => { const done = () => { hanging.delete(done); resolve(new Response(null, { status: 503 })); }; hanging.add(done); req.signal.addEventListener("abort", done); });
       if (mode === "down") return new Response("<html><body>503 Service Unavailable</body></html>", { status: 503, headers: { "content-type": "text/html" } });
+      const page = req.method === "GET" ? o.pages?.[path] : undefined;
+      if (page) return new Response(page(), { headers: { "content-type": "text/html; charset=utf-8" } });
       if (req.method !== "POST") return new Response("Method Not Allowed", { status: 405 });
       let body: any;
       try { body = await req.json(); } catch { return new Response("Bad Request", { status: 400 }); }
