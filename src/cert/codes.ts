@@ -20,11 +20,11 @@ const TEXT: Record<CertCodeName, Record<Lang, CodeText>> = {
   ERR_IOT_HTTPS_CHECK_NO_SERVER: {
     en: {
       meaning: "The server configuration is missing: the box is not connected to a database.",
-      remedy: "Open the settings (cogs button), enter the server address, then save.",
+      remedy: "Connect the box: enter the pairing code shown below in the database's IoT app, or open the settings (cogs button) → Connect and paste the connection token.",
     },
     es: {
       meaning: "Falta la configuración del servidor: la caja no está conectada a ninguna base de datos.",
-      remedy: "Abre los ajustes (botón de engranajes), introduce la dirección del servidor y guarda.",
+      remedy: "Conecta la caja: introduce el código de emparejamiento que se muestra abajo en la app IoT de la base de datos, o abre los ajustes (botón de engranajes) → Conectar y pega el token de conexión.",
     },
   },
   ERR_IOT_HTTPS_CHECK_CERT_READ_EXCEPTION: {
