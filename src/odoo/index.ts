@@ -132,6 +132,7 @@ export function createOdooLink(d: OdooLinkDeps) {
     conn = stored;
     state = initialLinkState(true);
     error = null;
+    registeredAs = null;
     log.info("connected to a database", { server: c.serverUrl, db: c.dbName ?? undefined, via });
     d.onConnected?.();
   }

@@ -15,7 +15,7 @@ export type OdooView = NonNullable<Status["odoo"]>;
 export function odooCard(v: Status["odoo"] | undefined, lang: Lang, pairing?: { code: string | null; error: { code: string; meaning: string; remedy: string } | null } | null): H | "" {
   if (!v) return "";
   const w = ODOO_WORDS[lang];
-  const problem = v.code ? html`<section class="banner err" role="alert"><span class="code">${v.code}</span><p>${v.meaning}</p><p><b>${lang === "es" ? "Qué hacer" : "What to do"}:</b> ${v.remedy}</p>${v.detail ? html`<p class="mute">${v.detail}</p>` : ""}</section>` : "";
+  const problem = v.code ? html`<section class="banner err" role="alert"><span class="code">${v.code}</span><p>${v.meaning}</p><p><b>${lang === "es" ? "Qué hacer" : "What to do"}:</b> ${v.remedy}</p>${v.detail || v.retryAt ? html`<p class="mute">${v.detail ?? ""}${v.retryAt ? ` · ${lang === "es" ? "próximo intento" : "next try"} ${v.retryAt.slice(11, 19)} UTC` : ""}</p>` : ""}</section>` : "";
   if (!v.connected) {
     return html`<section class="card" id="odoo"><h2>${w.title}</h2><p>${w.notConnected}</p>
 ${pairing?.code ? html`<p>${w.pairingCode}</p><p class="code" id="pairing-code" style="font-size:28px;letter-spacing:.12em">${pairing.code}</p><p class="mute">${w.pairingHelp}</p>` : ""}
@@ -24,7 +24,7 @@ ${pairing?.error ? html`<p><span class="code">${pairing.error.code}</span>${pair
   }
   return html`<section class="card" id="odoo"><h2>${w.title}</h2><dl>
 <dt>${w.connected}</dt><dd>${v.server}${v.dbName ? ` (${v.dbName})` : ""}</dd>
-${v.registeredAs ? html`<dt>${w.registered}</dt><dd>${v.registeredAs}</dd>` : html`<dt></dt><dd class="mute">${w.waiting}</dd>`}
+${v.registered && v.registeredAs ? html`<dt>${w.registered}</dt><dd>${v.registeredAs}</dd>` : html`<dt></dt><dd class="mute">${w.waiting}</dd>`}
 </dl></section>${problem}`;
 }
 
