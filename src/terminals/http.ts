@@ -59,3 +59,14 @@ export function paymentView(tx: Tx) {
   };
 }
 const FINAL_OK = new Set(["approved", "declined", "aborted", "refunded"]);
+
+/**
+ * A long poll outlives the listener's idle timeout (30 s, src/https/server.ts), which would close
+ * the connection under a request still waiting: give this one request `seconds` (Bun's
+ * server.timeout). The server comes as the env (src/web/front.ts passes `{ server }`); without
+ * one (app.request in tests) there is nothing to do.
+ */
+export function holdRequest(c: Context, seconds: number): void {
+  const server = (c.env as { server?: { timeout?: (req: Request, s: number) => void } } | undefined)?.server;
+  try { server?.timeout?.(c.req.raw, Math.ceil(seconds)); } catch {}
+}

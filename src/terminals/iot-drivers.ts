@@ -20,6 +20,7 @@
 import { Hono, type Context } from "hono";
 import type { Logger } from "../log/index";
 import { TerminalError } from "./errors";
+import { holdRequest } from "./http";
 import { sha256Hex } from "./pos-api";
 import { isFinal, type PaymentEngine } from "./payments";
 import type { Registry } from "./registry";
@@ -208,6 +209,6 @@ export function createIotDriversApi(d: IotDriversDeps) {
   };
   // Mounted at /iot_drivers and at the older /hw_drivers (src/web/compose.ts).
   app.post("/action", rpc((p) => action(p)));
-  app.post("/event", rpc((p, c) => event(p, c.req.raw.signal)));
+  app.post("/event", rpc((p, c) => { holdRequest(c, (d.longPollMs ?? 50_000) / 1000 + 10); return event(p, c.req.raw.signal); }));
   return { app, events: () => events.slice() };
 }

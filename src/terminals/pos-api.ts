@@ -9,7 +9,7 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "../log/index";
 import { TerminalError } from "./errors";
-import { BODY_LIMIT, onError, paymentView, readJson, tooLarge } from "./http";
+import { BODY_LIMIT, holdRequest, onError, paymentView, readJson, tooLarge } from "./http";
 import { constantTimeEqual } from "./nexo-crypto";
 import { isFinal, type PaymentEngine } from "./payments";
 import type { Registry } from "./registry";
@@ -98,6 +98,7 @@ export function createPosApi(deps: PosApiDeps) {
     if (!created) c.header("Idempotent-Replayed", "true");
     // "Prefer: wait=N" (RFC 7240): answer with the result if it comes within N seconds (one round trip).
     const wait = Math.min(Number(/\bwait=(\d{1,3})\b/.exec(c.req.header("prefer") ?? "")?.[1] ?? 0), MAX_WAIT_S);
+    if (wait > 0) holdRequest(c, wait + 10);
     const deadline = Date.now() + wait * 1000;
     // The engine hands back the live record (one object, changed in place): compare with the
     // version number seen, not with the object, or the first change ends the wait (an
@@ -122,7 +123,7 @@ export function createPosApi(deps: PosApiDeps) {
     let tx = own(c.req.param("id"), c.get("pairingId"));
     const wait = Math.min(Math.max(Number(c.req.query("wait") ?? 0) || 0, 0), MAX_WAIT_S);
     const version = Number(c.req.query("version") ?? tx.version);
-    if (wait > 0) tx = (await deps.engine.waitForChange(tx.id, version, wait * 1000)) ?? tx;
+    if (wait > 0) { holdRequest(c, wait + 10); tx = (await deps.engine.waitForChange(tx.id, version, wait * 1000)) ?? tx; }
     return c.json(paymentView(tx));
   });
 
