@@ -298,7 +298,8 @@ function printStatus(s: Status, json: boolean) {
 
 async function offlineStatus(opts: ServeOptions, logger: Logger, check: boolean): Promise<Status> {
   const box = openBox(opts, logger);
-  await importBootConf(bootConfigPath(opts), box.config, logger);
+  // The same import as `serve`, so a password in iotbox.conf is stored (not dropped with the line).
+  await importBootConf(bootConfigPath(opts), box.config, logger, undefined, (hash) => box.credentials.setHash(hash));
   const lifecycle = createCertificateLifecycle({
     store: box.store, config: box.config, logger, request: (r) => requestCertificate(r),
     lanIp: () => box.lan()?.ipv4 ?? null, onServe: () => {},
