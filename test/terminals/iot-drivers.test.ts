@@ -127,6 +127,18 @@ describe("/iot_drivers", () => {
     expect(sim.approved().some((x) => x.saleTransactionId === data.TransactionID)).toBe(false);
   });
 
+  test("a Cancel through /iot_drivers never reaches a payment started through /api/pos", async () => {
+    sim.setBehaviour("late");
+    const pos = await box.pay({ amount: 300, currency: "EUR", reference: "till-order-2" });
+    expect(pos.status).toBe(201);
+    await Bun.sleep(50);
+    const aborts = sim.counts.Abort ?? 0;
+    await act({ messageType: "Cancel", cid: "cx" });
+    expect((await eventsUntilFinal("cx")).at(-1)!.result).toMatchObject({ Stage: "Cancel", Error: "No transaction in progress to cancel." });
+    expect(sim.counts.Abort ?? 0).toBe(aborts);
+    expect((await box.settle(pos.body.id)).status).toBe("approved");
+  });
+
   test("an unknown device is disconnected; the box itself answers test_protocol; bad input is a 4xx; /hw_drivers is the same", async () => {
     expect((await act(tx(), "no-such-terminal")).body.result).toMatchObject({ status: "disconnected", device_identifier: "no-such-terminal", iot_box_identifier: BOX_ID });
     expect((await rpc("/iot_drivers/action", { session_id: "s", device_identifier: BOX_ID, data: "{}" })).body.result).toMatchObject({ status: "success", device_identifier: BOX_ID });
