@@ -5,8 +5,8 @@
  * triggers), a check already running is shared.
  */
 import { Hono, type Context } from "hono";
-import { WORDS, pickLang } from "./i18n";
-import { homePage, messagePage } from "./page";
+import { pickLang } from "./i18n";
+import { homePage } from "./page";
 import { buildStatus } from "./status";
 import { nameCheckCsp } from "./name-check";
 import type { WebDeps } from "./app";
@@ -37,15 +37,14 @@ export function createHomeRoutes(d: WebDeps): Hono {
     const status = buildStatus(d, lang);
     const isHttps = c.req.url.startsWith("https:");
     const dnsTrouble = status.diagnostics.some((x) => x.code.startsWith("ERR_IOT_DNS_"));
-    if (!isHttps && status.cert.url && !status.cert.code && !dnsTrouble && c.req.query("local") === undefined && (c.req.header("accept") ?? "").includes("text/html")) {
-      const w = WORDS[lang];
-      c.header("location", status.cert.url + "/");
-      return c.html(messagePage(lang, `${w.redirectNote} ${status.cert.url} — ${w.noRedirect}: /?local`), 302);
-    }
+    // With a trusted certificate, a browser on the IP page goes on to the HTTPS name, but only once
+    // this device has reached the name (the page's name check): a device that cannot resolve it
+    // stays here and is told why, instead of landing on a browser error. `/?local` stays.
+    const go = !isHttps && !!status.cert.url && !status.cert.code && !dnsTrouble && c.req.query("local") === undefined && (c.req.header("accept") ?? "").includes("text/html");
     const terms = d.terminals ? await d.terminals().catch(() => []) : null;
     const csp = nameCheckCsp(status.cert.url); // the page fetches the HTTPS name from this browser (name-check.ts)
     if (csp) c.header("content-security-policy", csp);
-    return c.html(homePage(status, lang, terms));
+    return c.html(homePage(status, lang, terms, { goToName: go }));
   });
 
   // The CLI on the box (`iotbox cert`, from loopback) checks now; anyone else gets the shared,

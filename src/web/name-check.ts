@@ -89,7 +89,7 @@ export function nameCheckCsp(url: string | null): string | null {
 }
 
 /** The block beside the HTTPS link: filled by the script once the browser has tried the name. */
-export function nameCheckSlot(s: Status, w: NameCheckWords) {
+export function nameCheckSlot(s: Status, w: NameCheckWords, go = false) {
   if (!s.cert.url) return "";
   const rebind = s.diagnostics.find((d) => d.code === REBIND) as (Status["diagnostics"][number] & { meaning?: string; remedy?: string }) | undefined;
   const url = new URL(s.cert.url);
@@ -98,7 +98,7 @@ export function nameCheckSlot(s: Status, w: NameCheckWords) {
   // "192-168-1-" / "10…" reads as another address). The host has only [a-z0-9.:-].
   const shown = raw(url.host.replace(/[^a-z0-9.:-]/gi, "").split(".").map((l) => l.replaceAll("-", "\u2011")).join(".<wbr>"));
   const say = (t: string) => { const [a, b] = t.split("{name}"); return b === undefined ? t : html`${a}<span class="nc-name">${shown}</span>${b}`; };
-  return html`<div id="namecheck" class="namecheck" data-url="${s.cert.url}" data-box="${s.box.id}" data-rebind="${rebind ? "1" : ""}">
+  return html`<div id="namecheck" class="namecheck" data-url="${s.cert.url}" data-box="${s.box.id}" data-rebind="${rebind ? "1" : ""}"${go ? raw(' data-go="1"') : ""}>
 ${rebind ? html`<div class="nc-block"><strong>${w.blockedTitle}</strong><span class="code">${REBIND}</span><p>${rebind.meaning ?? ""}</p>${rebind.remedy ? html`<p>${rebind.remedy.replace(/<zon[ea]>/g, zone)}</p>` : ""}<p class="nc-too" hidden>${say(w.blockedToo)}</p><p class="nc-here" hidden>${say(w.blockedButHere)}</p></div>` : ""}
 <p class="nc-status mute" role="status">${w.checking}</p>
 <div class="nc-fail" role="alert" hidden><strong>${w.failTitle}</strong><p>${say(w.failText)}</p><p>${w.fix}</p><p class="mute">${w.boxFine}</p></div>
@@ -121,6 +121,7 @@ if(el){var url=el.dataset.url,box=el.dataset.box,rebind=!!el.dataset.rebind,st=e
  if(location.hostname===new URL(url).hostname){st.hidden=true}else{
   var ctl=new AbortController(),t=setTimeout(function(){ctl.abort()},5000);
   var done=function(ok,other){clearTimeout(t);st.hidden=true;el.dataset.result=other?'other':ok?'ok':'fail';
+   if(ok&&!other&&el.dataset.go){location.replace(url+'/');return}
    if(rebind){show(ok?'.nc-here':'.nc-too');return}
    if(other){var o=show('.nc-other');o.lastChild.textContent=o.lastChild.textContent.replace('{id}',other);return}
    show(ok?'.nc-ok':'.nc-fail');

@@ -56,7 +56,7 @@ function fmtUptime(s: number): string {
   return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
 }
 
-function banner(s: Status, w: Words): H {
+function banner(s: Status, w: Words, go = false): H {
   const c = s.cert;
   if (c.code) {
     const causes = s.diagnostics.filter((d) => d.severity === "error");
@@ -67,17 +67,18 @@ ${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}
 </section>`;
   }
   if (c.checking && !c.url) return html`<section class="banner info" role="status"><strong><span class="spin"></span>${w.checking}</strong></section>`;
-  if (c.url) return html`<section class="banner ok" role="status"><strong>${w.httpsReady}</strong>${s.diagnostics.length === 0 ? html`<p>${w.all}</p>` : ""}<a class="url" href="${c.url}">${c.url}</a>${nameCheckSlot(s, w.nameCheck)}</section>`;
+  if (c.url) return html`<section class="banner ok" role="status"><strong>${w.httpsReady}</strong>${s.diagnostics.length === 0 ? html`<p>${w.all}</p>` : ""}<a class="url" href="${c.url}">${c.url}</a>${nameCheckSlot(s, w.nameCheck, go)}</section>`;
   return html`<section class="banner info" role="status"><strong>${w.noHttps}</strong>${c.checking ? html`<p><span class="spin"></span>${w.checking}</p>` : ""}</section>`;
 }
 
 export interface TerminalRow { id: string; address: string; poiid: string; state: string; lastError?: string }
 
-export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null): H {
+/** `goToName`: once this browser has reached the box's HTTPS name, the page moves there. */
+export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null, o: { goToName?: boolean } = {}): H {
   const w = WORDS[lang];
   const c = s.cert;
   const sys = s.system;
-  const body = html`${banner(s, w)}
+  const body = html`${banner(s, w, o.goToName)}
 ${s.diagnostics.filter((d) => (d.severity !== "error" || !c.code) && !shownByNameCheck(s, d.code)).map((d) => html`<section class="banner info"><span class="code">${d.code}</span><p>${(d as { meaning?: string }).meaning ?? ""}</p>${(d as { remedy?: string }).remedy ? html`<p><b>${w.whatToDo}:</b> ${(d as { remedy?: string }).remedy}</p>` : ""}${d.detail ? html`<p class="mute" style="overflow-wrap:anywhere">${w.detail}: ${d.detail}</p>` : ""}</section>`)}
 ${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2><ul class="problems">${s.setupProblems.map((p) => html`<li>${p}</li>`)}</ul></section>` : ""}
 <section class="card"><h2>${w.box}</h2><dl>

@@ -87,6 +87,22 @@ describe("the name, checked from the technician's browser", () => {
     } finally { await b.stop(); }
   }, 90_000);
 
+  test("opened on the IP without ?local: the page moves on to the HTTPS name only when this device reaches it", async () => {
+    const b = await serveBox();
+    try {
+      const onIp = b.page("en").replace("&local", "");
+      // The name works here: the browser ends on the HTTPS name (whose page does not go anywhere).
+      const moved = await chromium([...mapped(b.name), "--dump-dom", onIp]);
+      expect(moved).toContain('id="namecheck"');
+      expect(moved).not.toContain('data-go="1"');
+      // The name fails here: the page stays on the IP and says why, instead of a browser error.
+      const stayed = await chromium([...fails(b.name), "--dump-dom", onIp]);
+      expect(stayed).toContain('data-go="1"');
+      expect(resultOf(stayed)).toBe("fail");
+      expect(stayed).toContain("This device cannot open the secure address");
+    } finally { await b.stop(); }
+  }, 90_000);
+
   test("the name mapped to the box: the check passes, nothing alarming is shown", async () => {
     const b = await serveBox();
     try {

@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { boxBinary } from "../../testkit/box-binary";
 import { startFleet, type Fleet } from "../../testkit";
 import { startOdooDbDouble, type OdooDbDouble } from "../../testkit/odoo-db-double";
 import { freePort } from "../../testkit/ports";
@@ -19,7 +20,7 @@ import { makeBoxDir } from "../support/box-fixture";
 import { browserFor } from "../support/http-box";
 
 const ROOT = join(import.meta.dir, "../..");
-const BIN = process.env.IOTBOX_BIN ?? join(ROOT, "dist/iotbox-linux-x64");
+const BIN = boxBinary.path;
 let fleet: Fleet, db: OdooDbDouble, ca: string;
 const procs: Array<ReturnType<typeof Bun.spawn>> = [];
 const dirs: Array<ReturnType<typeof makeBoxDir>> = [];
@@ -35,20 +36,8 @@ async function waitFor<T>(f: () => T | Promise<T>, ms: number, what: string): Pr
   }
 }
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 beforeAll(async () => {
-  if (!process.env.IOTBOX_BIN && (!existsSync(BIN) || statSync(BIN).mtimeMs < newest(join(ROOT, "src")))) {
-    const b = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "--only", "iotbox-linux-x64"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
-    if (b.exitCode !== 0) throw new Error("build failed");
-  }
+  boxBinary();
   fleet = await startFleet();
   ca = readFileSync(fleet.caBundleFile, "utf8");
   db = await startOdooDbDouble({ dbUuid: fleet.eligible.db_uuid, enterpriseCode: fleet.eligible.enterprise_code });
