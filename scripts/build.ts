@@ -9,7 +9,7 @@ const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=
 const version = process.env.IOTBOX_VERSION ?? `${pkg.version}${sha ? `+g${sha}${dirty ? ".dirty" : ""}` : ""}`;
 
 // execArgv: runtime flags baked into the binary. The box runs with --smol (a smaller JSC heap,
-// collected more often): idle RSS ~2.4 MB lower, req/s unchanged within the noise (bench/memory.ts).
+// collected more often): RSS 2-5 MB lower idle and fuzzed, req/s unchanged within the noise (bench/memory.ts).
 const targets = [
   { name: "iotbox-linux-x64", entry: "src/main.ts", target: "bun-linux-x64", bytecode: true, execArgv: "--smol" },
   { name: "iotbox-linux-arm64", entry: "src/main.ts", target: "bun-linux-arm64", bytecode: true, execArgv: "--smol" },
