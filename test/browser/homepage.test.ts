@@ -3,9 +3,9 @@
  * renders the state a technician needs, and screenshots land in out/screenshots/ for review.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { chromium } from "../support/chromium";
 import { createWebApp } from "../../src/web/app";
 import { openCredentials } from "../../src/admin/credentials";
 import { createAuth } from "../../src/web/auth";
@@ -19,17 +19,6 @@ let svc: FaultProvisioner;
 beforeAll(async () => { svc = await startFaultProvisioner(); mkdirSync(SHOTS, { recursive: true }); });
 afterAll(async () => { await svc.stop(); });
 
-async function chromium(args: string[]): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), "iotbox-chromium-"));
-  try {
-    const p = Bun.spawn(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-      `--user-data-dir=${profile}`, "--window-size=390,1100", "--virtual-time-budget=3000", ...args], { stdout: "pipe", stderr: "pipe" });
-    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-    if (code !== 0) throw new Error(`chromium exited ${code}: ${await new Response(p.stderr).text()}`);
-    return out;
-  } finally { rmSync(profile, { recursive: true, force: true }); }
-}
 
 async function serveBox(cfg: Record<string, unknown>) {
   const box = makeBoxDir();

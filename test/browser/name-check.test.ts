@@ -7,9 +7,10 @@
  * The box runs as the runtime composes it (createHttpFront: the Host gate, then the app).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { chromium as run } from "../support/chromium";
+const chromium = (args: string[]) => run(args, { height: 1300, budgetMs: 4000 });
 import { openCredentials } from "../../src/admin/credentials";
 import { describe as describeDiag } from "../../src/diagnostics/index";
 import { startServers } from "../../src/https/server";
@@ -26,17 +27,6 @@ let svc: FaultProvisioner;
 beforeAll(async () => { svc = await startFaultProvisioner(); mkdirSync(SHOTS, { recursive: true }); });
 afterAll(async () => { await svc.stop(); });
 
-async function chromium(args: string[]): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), "iotbox-chromium-"));
-  try {
-    const p = Bun.spawn(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-      `--user-data-dir=${profile}`, "--window-size=390,1300", "--virtual-time-budget=4000", ...args], { stdout: "pipe", stderr: "pipe" });
-    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-    if (code !== 0) throw new Error(`chromium exited ${code}: ${await new Response(p.stderr).text()}`);
-    return out;
-  } finally { rmSync(profile, { recursive: true, force: true }); }
-}
 
 /** A provisioned box (its name 192-168-1-10.<label>.iot.test) whose page is opened on 127.0.0.1, its "LAN address". */
 async function serveBox(diagnostics: Array<{ code: string; severity?: "error" | "warning"; detail?: string }> = []) {

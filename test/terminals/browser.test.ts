@@ -4,9 +4,10 @@
  * the answer all go through Chrome's own rules, not our reading of them.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+
 import { join } from "node:path";
+import { chromium } from "../support/chromium";
+const chromiumDom = (url: string) => chromium(["--ignore-certificate-errors", "--dump-dom", url], { budgetMs: 8000 });
 import type { Server } from "bun";
 import { Hono } from "hono";
 import type { TerminalSimulator } from "../../tools/terminal-simulator";
@@ -54,19 +55,6 @@ function posPage(): { origin: string } {
   return { origin: `https://127.0.0.1:${s.port}` };
 }
 
-async function chromiumDom(url: string): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), "iotbox-chromium-"));
-  try {
-    const p = Bun.spawn(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--ignore-certificate-errors", `--user-data-dir=${profile}`,
-      "--virtual-time-budget=8000", "--dump-dom", url], { stdout: "pipe", stderr: "pipe" });
-    const timer = setTimeout(() => p.kill(), 40_000);
-    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-    clearTimeout(timer);
-    if (code !== 0) throw new Error(`chromium exited ${code}: ${await new Response(p.stderr).text()}`);
-    return out;
-  } finally { rmSync(profile, { recursive: true, force: true }); }
-}
 
 const outText = (dom: string) => /<pre id="out">([\s\S]*?)<\/pre>/.exec(dom)?.[1]?.replace(/&quot;/g, '"') ?? dom;
 
