@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../log/index";
@@ -166,6 +166,10 @@ test("import: a file over 64 KiB is refused with one problem and left on the car
   expect(Buffer.from(readFileSync(b.path)).equals(content)).toBe(true);
   expect({ ...b.store.get(), bootImport: null }).toEqual({ ...before, bootImport: null });
   expect(b.store.get().bootImport?.problems).toEqual(out.problems);
+  // a device that never ends (here /dev/zero) is refused the same way, without reading it all
+  const endless = boot("");
+  rmSync(endless.path); symlinkSync("/dev/zero", endless.path);
+  expect((await endless.run()).problems).toEqual([expect.stringContaining("more than the 64 KiB a set-up file may have")]);
   // exactly at the cap it is read
   const atCap = boot(bytes("hostname = caja-10\n", "#".repeat(MAX_BOOT_CONF_BYTES - 20), "\n"));
   expect(statSync(atCap.path).size).toBe(MAX_BOOT_CONF_BYTES);

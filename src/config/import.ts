@@ -25,9 +25,12 @@ function readCapped(path: string): { bytes: Uint8Array; fileHash: string } | { s
     const chunk = Buffer.alloc(size > MAX_BOOT_CONF_BYTES ? 64 * 1024 : MAX_BOOT_CONF_BYTES + 1);
     const kept: Buffer[] = [];
     let total = 0;
-    for (let n: number; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; total += n) {
+    for (let n: number; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
       h.update(chunk.subarray(0, n));
       if (total + n <= MAX_BOOT_CONF_BYTES) kept.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      // Longer than its size said (a device, a file being written): too large either way, stop.
+      if (total > Math.max(size, MAX_BOOT_CONF_BYTES)) break;
     }
     const fileHash = h.digest("hex");
     return total > MAX_BOOT_CONF_BYTES ? { size: total, fileHash } : { bytes: Buffer.concat(kept), fileHash };
