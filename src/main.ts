@@ -25,6 +25,7 @@ import { createFactsCache, readSystemFacts } from "./system/facts";
 import { createLedWriter } from "./led/sysfs";
 import { LED_TABLE, ledClassFor } from "./led/patterns";
 import { systemdNotifier } from "./platform/systemd";
+import { releaseExecutablePages } from "./platform/memory";
 import { VERSION } from "./version";
 import { createTerminals } from "./terminals/index";
 import { createDiagnostics, describe as describeDiag, diagnoseCommand, targetsFromConfig, type Diagnostics } from "./diagnostics/index";
@@ -194,7 +195,30 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   void lifecycle.check("start");
   // Start-up leaves garbage (module evaluation, the first check): collect it once things settle,
   // so the idle footprint is what the box really holds.
+  // Then the executable's pages that start-up (and each certificate check: key, CSR, TLS client)
+  // touched are handed back to the kernel (src/platform/memory.ts), 10 s after things settle.
+  let settle: ReturnType<typeof setTimeout> | null = null;
+  const settleSoon = () => {
+    if (settle) clearTimeout(settle);
+    settle = setTimeout(() => {
+      Bun.gc(true);
+      const released = releaseExecutablePages();
+      logger.info("start-up pages released", released);
+      // The pages a technician's next visit needs come straight back (read here, in the background,
+      // not during that visit): the status and the homepage, rendered once through the real stack.
+      for (const path of ["/api/status", "/?local"]) void front(new Request(`http://localhost${path}`, { headers: { accept: "text/html" } })).then((r) => r.arrayBuffer()).catch(() => {});
+    }, 10_000);
+    settle.unref();
+  };
   setTimeout(() => Bun.gc(true), 1500).unref();
+  settleSoon();
+  // Again after a check that changed something (a new certificate: key, CSR and the TLS client ran);
+  // not after the quick checks a visit makes (the warm-up above is one), or this would never stop.
+  let settledOn = "";
+  lifecycle.onChange((s) => {
+    const key = `${s.serving}|${s.real?.fingerprint256 ?? ""}|${s.error?.name ?? ""}`;
+    if (!s.checking && key !== settledOn) { settledOn = key; settleSoon(); }
+  });
   void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
   odoo.start();
   if (process.env.IOTBOX_PAIRING !== "off") pairing.start(); // off: a lab or test with no vendor service
