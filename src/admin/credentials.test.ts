@@ -73,3 +73,14 @@ test("decideAccess: open only when nothing shows a password ever existed", () =>
     expect(d.state === "open").toBe(!claimed && !aside && !used && file === null);
   }));
 });
+
+test("new hashes cost 19 MiB, and a hash made with Bun's 64 MiB default (an older box) still verifies", async () => {
+  const { hashPassword } = await import("./password");
+  const h = await hashPassword("correct horse battery");
+  expect(h).toContain("$m=19456,t=2,p=1$");
+  const c = openCredentials({ dataDir: dir, legacyHash: HASH });   // HASH: Bun's default settings
+  expect(HASH).toContain("$m=65536,");
+  expect(await Bun.password.verify("correct horse battery", c.hash()!)).toBe(true);
+  c.setHash(h);
+  expect(await Bun.password.verify("correct horse battery", openCredentials({ dataDir: dir }).hash()!)).toBe(true);
+});

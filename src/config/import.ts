@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../fs/atomic";
 import type { Logger } from "../log/index";
 import { applyBootConf, MAX_BOOT_CONF_BYTES, parseBootConf, scrubBootConf } from "./boot-conf";
 import type { ConfigStore } from "./store";
+import { hashPassword } from "../admin/password";
 import type { Connection } from "../odoo/token";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -61,7 +62,7 @@ export async function importBootConf(path: string, store: ConfigStore, logger: L
   const parsed = parseBootConf(file.bytes);
   for (const l of parsed.lines) if (l.key && l.value) logger.redact(l.key.includes("password") || l.key === "enterprise_code" || l.key === "connection_token" ? l.value : undefined);
   const result = applyBootConf(parsed.lines, store.get());
-  const hash = result.adminPassword ? await Bun.password.hash(result.adminPassword, { algorithm: "argon2id" }) : null;
+  const hash = result.adminPassword ? await hashPassword(result.adminPassword) : null;
   // Store first, then scrub the file: a power cut between the two re-imports the same values.
   // The password first: it is what a technician with the card came to set (a locked box opens).
   if (hash) setAdminHash?.(hash);

@@ -13,6 +13,7 @@ import type { Credentials } from "../admin/credentials";
 import { createLoginLimit, type LoginLimit } from "../admin/login-limit";
 import { createSessions, type Session, type Sessions } from "../admin/sessions";
 import { readForm } from "./body";
+import { hashPassword } from "../admin/password";
 
 export const SESSION_COOKIE = "__Host-iotbox_session";
 export const CSRF_COOKIE = "iotbox_csrf";
@@ -66,7 +67,7 @@ export function createAuth(o: AuthOptions) {
     },
     lockedFor: (client: string) => limit.lockedFor(client),
     async setPassword(password: string): Promise<void> {
-      const hash = await slot(() => Bun.password.hash(password, { algorithm: "argon2id" }));
+      const hash = await slot(() => hashPassword(password));
       o.credentials.setHash(hash);
       sessions.endAll();
     },
