@@ -48,6 +48,8 @@ export interface FleetOptions {
   serveArgs?: string[];
   /** The provisioner's database (default: sqlite in the fleet's temp dir), e.g. a postgres:// URL. */
   dbUrl?: string;
+  /** Pebble's certificate lifetime (default Pebble's own): short ones make boxes renew within a test. */
+  certificateValiditySeconds?: number;
 }
 
 function provisionerCommand(): string[] {
@@ -64,7 +66,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
   try {
     const dns = await startDnsimpleDouble({ zone, ca });
     cleanups.push(() => dns.stop());
-    const pebble = await startPebble({ dnsServer: dns.dnsAddress, ca });
+    const pebble = await startPebble({ dnsServer: dns.dnsAddress, ca, certificateValiditySeconds: opts.certificateValiditySeconds });
     cleanups.push(() => pebble.stop());
 
     const dbUrl = opts.dbUrl ?? `sqlite:${join(dir, "provisioner.db")}`;

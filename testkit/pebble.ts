@@ -28,6 +28,8 @@ export interface PebbleOptions {
   ca?: TestCA;
   /** Extra environment, e.g. { PEBBLE_WFE_NONCEREJECT: "50" } to test client retries. */
   env?: Record<string, string>;
+  /** How long the certificates Pebble issues are valid (its `certificateValidityPeriod`), e.g. to see renewals. */
+  certificateValiditySeconds?: number;
 }
 
 export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
@@ -48,6 +50,7 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
       tlsPort: 5001,
       ocspResponderURL: "",
       externalAccountBindingRequired: false,
+      ...(opts.certificateValiditySeconds ? { certificateValidityPeriod: opts.certificateValiditySeconds } : {}),
     },
   }));
   let out = "";

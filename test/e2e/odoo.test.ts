@@ -49,15 +49,16 @@ afterAll(async () => {
   for (const d of dirs) d.cleanup();
 });
 
-async function startBox(o: { serial: string; conf: string[]; ip?: string; reuse?: ReturnType<typeof makeBoxDir> }) {
+async function startBox(o: { serial: string; conf: string[]; ip?: string; reuse?: ReturnType<typeof makeBoxDir>; fleet?: Fleet }) {
+  const f = o.fleet ?? fleet;
   const box = o.reuse ?? makeBoxDir();
   if (!o.reuse) dirs.push(box);
   mkdirSync(join(box.root, "boot"), { recursive: true });
   mkdirSync(join(box.root, "proc/device-tree"), { recursive: true });
   writeFileSync(join(box.root, "proc/device-tree/serial-number"), `${o.serial}\0`);
-  writeFileSync(join(box.root, "boot/iotbox.conf"), [`provisioning_url = ${fleet.provisioningUrl}`, "admin_password = correct horse battery", ...o.conf, ""].join("\n"));
+  writeFileSync(join(box.root, "boot/iotbox.conf"), [`provisioning_url = ${f.provisioningUrl}`, "admin_password = correct horse battery", ...o.conf, ""].join("\n"));
   const httpPort = await freePort(), httpsPort = await freePort();
-  const env = { ...process.env as Record<string, string>, NODE_EXTRA_CA_CERTS: fleet.caBundleFile, IOTBOX_DATA_DIR: box.dataDir, IOTBOX_BOOT_DIR: join(box.root, "boot"),
+  const env = { ...process.env as Record<string, string>, NODE_EXTRA_CA_CERTS: f.caBundleFile, IOTBOX_DATA_DIR: box.dataDir, IOTBOX_BOOT_DIR: join(box.root, "boot"),
     IOTBOX_HTTP_PORT: String(httpPort), IOTBOX_HTTPS_PORT: String(httpsPort), IOTBOX_SYSFS: join(box.root, "sys"), IOTBOX_LAN_IP: o.ip ?? "192.168.1.10",
     IOTBOX_LISTEN: "127.0.0.1", IOTBOX_DIAGNOSTICS: "off", IOTBOX_PROC: join(box.root, "proc") };
   const proc = Bun.spawn([BIN, "serve"], { env, stdout: "ignore", stderr: "ignore" });
@@ -120,3 +121,19 @@ test("a token pasted in the settings over HTTPS (base64 shape): connected, certi
   expect(r.body).toContain("Connected: the database knows this box.");
   await expectCertifiedAndRegistered(serial, b.status);
 }, 120_000);
+
+test("a renewal reports the new end date to the database (Pebble issuing 1-hour certificates: the box renews one a minute after it arrives)", async () => {
+  const short = await startFleet({ certificateValiditySeconds: 3600 });
+  const db2 = await startOdooDbDouble({ dbUuid: short.eligible.db_uuid, enterpriseCode: short.eligible.enterprise_code });
+  try {
+    const serial = "10000000e2e00004";
+    const b = await startBox({ serial, conf: [`connection_token = ${db2.connectionToken("url")}`], fleet: short });
+    const endOf = (s: any) => new Date(s.cert.notAfter).toISOString().replace("T", " ").replace(/\.\d+Z$/, "");
+    const first = await waitFor(async () => { const x = await b.status(); return x?.cert.url && x.odoo.registered ? x : null; }, 60_000, "the first certificate and registration");
+    await waitFor(() => db2.certStatus.some((c) => c.identifier === serial && c.ssl_certificate_end_date === endOf(first)), 15_000, "the first end date at the database");
+    const renewed = await waitFor(async () => { const x = await b.status(); return x?.cert.notAfter && x.cert.notAfter !== first.cert.notAfter && !x.cert.code ? x : null; }, 150_000, "a renewed certificate");
+    expect(Date.parse(renewed.cert.notAfter)).toBeGreaterThan(Date.parse(first.cert.notAfter));
+    await waitFor(() => db2.certStatus.some((c) => c.identifier === serial && c.ssl_certificate_end_date === endOf(renewed)), 15_000, "the renewed end date at the database");
+    await b.stop();
+  } finally { await db2.stop(); await short.stop(); }
+}, 300_000);
