@@ -82,6 +82,9 @@ export async function requestCertificate(req: ProvisioningRequest, opts: ClientO
       headers: { "content-type": "application/json", accept: "application/json" },
       body,
       redirect: "manual",
+      // A fresh connection each time: the box asks about once a day, and a pooled one may be bound
+      // to an address DHCP has since taken away (the request then hangs until its timeout).
+      keepalive: false,
       signal: AbortSignal.timeout(opts.timeoutMs ?? 95_000),
       ...(opts.ca ? { tls: { ca: opts.ca } } : {}),
     } as RequestInit);

@@ -20,6 +20,9 @@ export async function callJsonRpc(url: string, params: unknown, o: { timeoutMs?:
       method: "POST", headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", method: "call", params, id: Math.floor(Math.random() * 1e9) }),
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000), redirect: "manual",
+      // A fresh connection each call: these calls are rare, and a pooled connection may be bound
+      // to an address DHCP has taken away (test/e2e/odoo-live-ip.test.ts).
+      keepalive: false,
     });
   } catch (e) {
     return { ok: false, code: "ERR_IOT_ODOO_SETUP_UNREACHABLE", detail: describeFailure(e) };
