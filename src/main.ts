@@ -113,7 +113,8 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
 
   const facts = createFactsCache(() => readSystemFacts(opts.dataDir));
   const terminals = openTerminals(opts, logger, { identifier: () => identifier,
-    databaseOrigin: () => { const u = box.config.get().serverUrl; return u && odoo.connected() ? new URL(u).origin : null; } });
+    databaseOrigin: () => { const u = box.config.get().serverUrl; return u && odoo.connected() ? new URL(u).origin : null; },
+    connectionToken: () => odoo.token() });
   const network = startHost(box, logger);
   // Field diagnostics: probes at start, on network changes and periodically. Off with
   // `diagnostics = off` (iotbox.conf) or IOTBOX_DIAGNOSTICS=off, for a network with no way out
@@ -245,7 +246,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
  * Payment terminals: their fleet root(s) come from <data>/terminal-fleet-roots.pem, which a
  * technician may also drop on the boot partition (imported at start).
  */
-function openTerminals(opts: ServeOptions, logger: Logger, iot: { identifier: () => string; databaseOrigin: () => string | null }) {
+function openTerminals(opts: ServeOptions, logger: Logger, iot: { identifier: () => string; databaseOrigin: () => string | null; connectionToken: () => string | null }) {
   const rootsFile = join(opts.dataDir, "terminal-fleet-roots.pem");
   const bootRoots = join(opts.bootDir, "terminal-fleet-roots.pem");
   if (existsSync(bootRoots)) { try { copyFileSync(bootRoots, rootsFile); } catch (e) { logger.warn("could not import terminal fleet roots", { error: (e as Error).message }); } }

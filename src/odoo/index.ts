@@ -176,6 +176,8 @@ export function createOdooLink(d: OdooLinkDeps) {
       registeredAs = null;
     },
     connected: () => !!conn,
+    /** The connection token (the key of the database's payload signatures); never shown or logged. */
+    token: () => conn?.token ?? null,
     status(): OdooStatus {
       return {
         connected: !!conn, server: conn?.serverUrl ?? null, dbName: conn?.dbName ?? null, via: conn?.via ?? null, since: conn?.connectedAt ?? null,

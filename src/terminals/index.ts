@@ -24,6 +24,8 @@ export interface TerminalsOptions {
   /** For the reference's device protocol (/iot_drivers): the box's identifier and the connected database's origin. */
   identifier?: () => string;
   databaseOrigin?: () => string | null;
+  /** The database connection token (checks the database's payload signatures on /iot_drivers). */
+  connectionToken?: () => string | null;
   /** How long /iot_drivers/event holds a request (50 s; tests shorten it). */
   eventLongPollMs?: number;
 }
@@ -92,7 +94,7 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
 
   return {
     posApi: createPosApi({ settings, engine, registry, logger: log }),
-    iotDriversApi: createIotDriversApi({ engine, registry, settings, logger: log, identifier: opts.identifier ?? (() => "iotbox"), databaseOrigin: opts.databaseOrigin ?? (() => null),
+    iotDriversApi: createIotDriversApi({ engine, registry, settings, logger: log, identifier: opts.identifier ?? (() => "iotbox"), databaseOrigin: opts.databaseOrigin ?? (() => null), connectionToken: opts.connectionToken,
       longPollMs: opts.eventLongPollMs }).app,
     adminApi: createAdminApi({ settings, update, registry, logger: log, fleetRootsPem: opts.fleetRootsPem, statusTimeoutMs: timeouts.statusMs, now, list, releaseUnresolved: (id) => engine.releaseUnresolved(id) }),
     list,

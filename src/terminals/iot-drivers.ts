@@ -19,6 +19,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { Logger } from "../log/index";
+import { parseAsPython, verifyPayloadSignature } from "../odoo/signature";
 import { TerminalError } from "./errors";
 import { holdRequest } from "./http";
 import { sha256Hex } from "./pos-api";
@@ -41,6 +42,8 @@ export interface IotDriversDeps {
   identifier: () => string;
   /** The connected database's origin (https://shop.example.com), if connected. */
   databaseOrigin: () => string | null;
+  /** The connection token, the key of the database's payload signatures (null: not connected). */
+  connectionToken?: () => string | null;
   longPollMs?: number;
   /** How long events stay readable for a listener that was between two polls. */
   eventTtlMs?: number;
@@ -181,7 +184,7 @@ export function createIotDriversApi(d: IotDriversDeps) {
     if (c.req.method === "OPTIONS") {
       if (origin === undefined) return c.json({ jsonrpc: "2.0", id: null, error: { code: 403, message: "A preflight needs an Origin header." } }, 403);
       c.header("Access-Control-Allow-Methods", "POST, OPTIONS");
-      c.header("Access-Control-Allow-Headers", "Content-Type");
+      c.header("Access-Control-Allow-Headers", "Content-Type, Authorization");
       c.header("Access-Control-Max-Age", "600");
       if (c.req.header("access-control-request-private-network") === "true") c.header("Access-Control-Allow-Private-Network", "true");
       return c.body(null, 204);
@@ -200,11 +203,28 @@ export function createIotDriversApi(d: IotDriversDeps) {
       id = typeof body?.id === "string" || typeof body?.id === "number" ? body.id : null;
       const p = body?.params;
       if (!p || typeof p !== "object" || Array.isArray(p)) throw new TerminalError("params_invalid", "params must be an object.", 400);
+      checkSignature(c, text);
       return c.json({ jsonrpc: "2.0", id, result: await f(p, c) });
     } catch (e) {
       if (!(e instanceof TerminalError)) { log.error("iot_drivers failure", { err: String((e as Error)?.message ?? e) }); }
       const err = e instanceof TerminalError ? e : new TerminalError("internal", "Internal error; see the box log.", 500);
       return c.json({ jsonrpc: "2.0", id, error: { code: err.status, message: err.message, data: { name: err.code, message: err.message } } }, err.status as 400);
+    }
+  };
+  /**
+   * A database that signs its payloads (the reference's `Authorization` HMAC, src/odoo/signature.ts)
+   * gets its signature checked: a wrong or stale one is refused. The reference does not sign these
+   * two routes, so an unsigned call stays allowed (the origin rules above still apply).
+   */
+  const checkSignature = (c: Context, text: string) => {
+    const signature = c.req.header("authorization");
+    if (signature === undefined) return;
+    const token = d.connectionToken?.() ?? null;
+    const params = (parseAsPython(text) as { params?: unknown }).params;
+    const now = (d.now ?? Date.now)() / 1000;
+    if (!token || !verifyPayloadSignature(c.req.url, params, signature.trim(), token, now)) {
+      log.warn("iot_drivers: signature refused", { path: c.req.path, connected: !!token });
+      throw new TerminalError("signature_invalid", "Authentication failed: the payload signature does not match this box's connection (or is older than 5 s).", 403);
     }
   };
   // Mounted at /iot_drivers and at the older /hw_drivers (src/web/compose.ts).

@@ -16,13 +16,14 @@ import { startSim, tempDir, testFleet } from "./helpers";
 const POIID = "P400Plus-800000008";
 const DB_ORIGIN = "https://shop.example.com";
 const BOX_ID = "10000000abcdef01";
+const TOKEN = "tok_0123456789abcdef";
 let sim: TerminalSimulator, box: Box, dir: ReturnType<typeof tempDir>, app: Hono, terminalId: string;
 let n = 0;
 
 beforeAll(async () => {
   sim = await startSim(POIID, { lateMs: 600 });
   dir = tempDir();
-  box = await createBox(dir.path, { terminals: { identifier: () => BOX_ID, databaseOrigin: () => DB_ORIGIN, eventLongPollMs: 3000 } });
+  box = await createBox(dir.path, { terminals: { identifier: () => BOX_ID, databaseOrigin: () => DB_ORIGIN, eventLongPollMs: 3000, connectionToken: () => TOKEN } });
   await addTerminal(box, sim, POIID);
   terminalId = (await box.terminals.list())[0]!.id;
   app = new Hono().route("/iot_drivers", box.terminals.iotDriversApi).route("/hw_drivers", box.terminals.iotDriversApi);
@@ -149,6 +150,24 @@ describe("/iot_drivers", () => {
     const data = tx();
     expect((await act(data, terminalId, "/hw_drivers")).body.result.status).toBe("success");
     expect((await eventsUntilFinal(data.cid, 0, "/hw_drivers")).at(-1)!.result.Response).toBe("Approved");
+  });
+
+  test("a payload the database signed (the reference's HMAC in Authorization) is checked: right → served, wrong, stale or another box's → 403, nothing sent", async () => {
+    const { signPayload, parseAsPython } = await import("../../src/odoo/signature");
+    const params = { session_id: "pos-1", device_identifier: "P400Plus-unknown", data: { messageType: "Transaction", amount: 12.0 } };
+    const text = JSON.stringify({ jsonrpc: "2.0", method: "call", id: 1, params }).replace('"amount":12', '"amount":12.0');
+    const url = "http://localhost/iot_drivers/action";
+    const send = (sig: string) => app.request(url, { method: "POST", headers: { "content-type": "application/json", authorization: sig }, body: text });
+    const now = Date.now() / 1000;
+    const good = signPayload(url, (parseAsPython(text) as any).params, TOKEN, now);
+    const ok = await send(good);
+    expect(ok.status).toBe(200);
+    expect((await ok.json() as any).result.status).toBe("disconnected");       // served: the device is unknown
+    for (const bad of [signPayload(url, params, TOKEN, now) /* 12 is not 12.0 */, signPayload(url, (parseAsPython(text) as any).params, TOKEN, now - 30), signPayload(url, (parseAsPython(text) as any).params, "tok_another_box", now), "not-a-signature"]) {
+      const r = await send(bad);
+      expect(r.status).toBe(403);
+      expect((await r.json() as any).error.data.name).toBe("signature_invalid");
+    }
   });
 
   test("an event long poll with nothing new answers null after its wait", async () => {
