@@ -144,7 +144,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
       restart: () => { logger.info("exiting for restart"); process.exit(75); },
       clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
       terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit(), odooLink: odoo },
-    terminals, network, auth, logger,
+    terminals, network, auth, logger, connectionToken: () => odoo.token(),
     ownHosts: createOwnHosts({ lanIp: () => box.lan()?.ipv4 ?? null, hostname: () => hostname(), httpsName: () => { const u = lifecycle.url(); return u ? new URL(u).hostname : null; } }),
   });
   servers = startServers({

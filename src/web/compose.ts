@@ -11,6 +11,7 @@ import type { Terminals } from "../terminals/index";
 import { allowedMethods, createWebApp, type Mount, type WebDeps } from "./app";
 import { csrfGuard, type Auth } from "./auth";
 import { createFront } from "./front";
+import { createDatabaseLogsApp } from "./log-bundle";
 import { createNameCheckApp, NAME_CHECK_PATH } from "./name-check";
 
 /** The set-up access point's own address (NetworkManager's shared mode; the AP's DNS answers every name with it). */
@@ -24,6 +25,8 @@ export interface HttpFrontDeps {
   auth: Auth;
   logger: Logger;
   ownHosts: () => ReadonlySet<string>;
+  /** The database connection token: the key of the database's signed requests (log download). */
+  connectionToken?: () => string | null;
 }
 
 export function createHttpFront(d: HttpFrontDeps) {
@@ -33,6 +36,8 @@ export function createHttpFront(d: HttpFrontDeps) {
     { path: "/api/terminals", app: d.terminals.adminApi, admin: true },                   // admin session + CSRF header
     // the reference's device protocol for the POS page (CORS: the connected database and the POS origins)
     ...(d.terminals.iotDriversApi ? ["/iot_drivers", "/hw_drivers"].map((path) => ({ path, app: d.terminals.iotDriversApi!, admin: false, httpsOnly: () => true })) : []),
+    // the database's IoT app downloads the logs (signed with the connection token)
+    ...["/iot_drivers", "/hw_drivers"].map((path) => ({ path, app: createDatabaseLogsApp({ ...d.web, connectionToken: d.connectionToken ?? (() => null) }), admin: false, httpsOnly: () => true })),
     // the homepage on the box's IP asks the technician's browser to fetch this on the HTTPS name (CORS: the IP origin only)
     { path: NAME_CHECK_PATH, app: createNameCheckApp({ boxId: () => d.web.config().boxId, lanIp: () => d.web.lan()?.ipv4 ?? null }), admin: false, httpsOnly: () => false },
   ];

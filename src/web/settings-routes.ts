@@ -11,6 +11,7 @@ import { lockedPage, loginPage, messagePage, settingsPage } from "./page";
 import { buildStatus, odooView } from "./status";
 import { describeOdoo, ODOO_WORDS } from "../odoo/codes";
 import { field, readForm } from "./body";
+import { logBundle } from "./log-bundle";
 import { clientOf } from "./home-routes";
 import type { WebDeps } from "./app";
 
@@ -145,20 +146,10 @@ export function createSettingsRoutes(d: WebDeps): Hono {
     return renderSettings(c, { ok: true, text: ODOO_WORDS[pickLang(c)].disconnected });
   });
   app.get("/settings/logs", (c) => {
-    const cfg = d.store.get();
-    const safeConfig = { ...cfg, enterpriseCode: cfg.enterpriseCode ? "[redacted]" : null, wifi: cfg.wifi ? { ...cfg.wifi, password: "[redacted]" } : null };
-    const text = [
-      `# iotbox log bundle: box ${cfg.boxId}, version ${d.version}, ${new Date().toISOString()}`,
-      "# status", JSON.stringify(buildStatus(d), null, 2),
-      "# configuration (secrets redacted)", JSON.stringify(safeConfig, null, 2),
-      "# recent log lines", ...d.logger.recent(),
-    ].join("\n") + "\n";
-    // One last pass: known secret values never leave the box, whatever a line holds.
-    const scrubbed = [cfg.enterpriseCode, cfg.wifi?.password, ...(d.odooLink?.secrets() ?? [])].filter((x): x is string => !!x && x.length >= 4)
-      .reduce((t, s) => t.split(s).join("[redacted]"), text);
-    c.header("content-disposition", `attachment; filename="iotbox-logs-${cfg.boxId}.txt"`);
+    const b = logBundle(d);
+    c.header("content-disposition", `attachment; filename="${b.filename}"`);
     c.header("cache-control", "no-store");
-    return c.body(scrubbed, 200, { "content-type": "text/plain; charset=utf-8" });
+    return c.body(b.text, 200, { "content-type": "text/plain; charset=utf-8" });
   });
   app.post("/settings/restart", (c) => {
     d.logger.info("restart requested from the settings");

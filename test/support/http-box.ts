@@ -35,6 +35,7 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
   /** The payment terminals' trusted roots (none by default: no terminal can be added). */ fleetRootsPem?: () => string[];
   /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike;
   /** The pairing code's state the homepage shows while not connected. */ pairing?: () => PairingView | null;
+  /** A database connection token (the key of the database's signed requests). */ connectionToken?: string;
   /** The payment engine's timeouts (tests with a terminal simulator shorten them). */ terminalTimeouts?: Partial<Timeouts> } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
@@ -69,7 +70,7 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
       hostname: () => "caja-01", facts: () => facts, httpsPort: () => servers?.httpsPort ?? 443, setupProblems: () => config.loadProblems, describeDiag,
       restart: () => { restarts++; }, clientAddress: (c) => o.client ?? serverRef?.requestIP(c.req.raw)?.address ?? "unknown", terminals: () => terminals.list(),
       lockedReason: () => credentials.problem(), adminState: () => credentials.state(), odoo: () => odoo.status(), odooLink: odoo },
-    terminals, network, auth, logger, ownHosts: () => hosts,
+    terminals, network, auth, logger, ownHosts: () => hosts, connectionToken: () => o.connectionToken ?? null,
   });
   let serverRef: { requestIP(r: Request): { address: string } | null } | null = null;
   servers = startServers({ httpPort: 0, httpsPort: 0, hostname: "127.0.0.1", logger, tls: initial!,

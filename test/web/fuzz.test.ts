@@ -23,7 +23,7 @@ const ROUTES = [
   "/api/terminals/pos/origins", "/api/terminals/pos/pairings", `/api/terminals/pos/pairings/${ID}`,
   "/iot_drivers/action", "/iot_drivers/event", "/hw_drivers/action", "/hw_drivers/event", "/iot_drivers",
   "/api/pos/terminals", "/api/pos/payments", `/api/pos/payments/${ID}`, `/api/pos/payments/${ID}/events`, `/api/pos/payments/${ID}/abort`, `/api/pos/payments/${ID}/refund`,
-  "/wifi", "/wifi/", "/wifi/networks.json", "/wifi/generate_204", "/generate_204", "/hotspot-detect.html", "/connecttest.txt", "/favicon.ico",
+  "/iot_drivers/download_logs", "/hw_drivers/download_logs", "/wifi", "/wifi/", "/wifi/networks.json", "/wifi/generate_204", "/generate_204", "/hotspot-detect.html", "/connecttest.txt", "/favicon.ico",
 ];
 /** Routes a fuzzed request with the admin session must not take: they would end the session the run relies on. */
 const SESSION_ENDING = new Set(["/logout", "/settings/password"]);

@@ -246,3 +246,26 @@ describe("the open certificate check", () => {
     expect(cross.status).toBe(403);
   });
 });
+
+describe("the database's log download", () => {
+  test("GET /iot_drivers/download_logs answers only a request the connected database signed (±5 s), never a secret; over HTTP it is sent to HTTPS", async () => {
+    const { signPayload } = await import("../../src/odoo/signature");
+    const token = "tok_db_0123456789abcdef";
+    box = await startHttpBox({ password: PW, connectionToken: token });
+    box.config.update((c) => { c.enterpriseCode = "M2401234"; });
+    const anyone = browserFor(box.https, "192.168.1.10");
+    const url = "https://192.168.1.10/iot_drivers/download_logs";
+    const get = (sig?: string, path = "/iot_drivers/download_logs") => anyone.send(path, { headers: sig ? { authorization: sig } : {} });
+    expect((await get()).status).toBe(403);
+    expect((await get("0".repeat(64))).status).toBe(403);
+    expect((await get(signPayload(url, {}, "tok_another_box", Date.now() / 1000))).status).toBe(403);
+    expect((await get(signPayload(url, {}, token, Date.now() / 1000 - 60))).status).toBe(403);
+    const ok = await get(signPayload(url, {}, token, Date.now() / 1000));
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain("iotbox log bundle");
+    for (const secret of ["M2401234", token, "argon2"]) expect(ok.body).not.toContain(secret);
+    const old = await get(signPayload(url.replace("iot_drivers", "hw_drivers"), {}, token, Date.now() / 1000), "/hw_drivers/download_logs");
+    expect(old.status).toBe(200);
+    expect((await browserFor(box.http, "192.168.1.10").send("/iot_drivers/download_logs")).status).toBe(308);
+  });
+});
