@@ -12,6 +12,7 @@
  * waits (untimed) for the box to be idle, as bench/terminals.ts does.
  */
 import https from "node:https";
+import { jsonCaller } from "./support/json-call";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,19 +42,7 @@ await terminals.start();
 const app = new Hono().route("/api/pos", terminals.posApi).route("/api/terminals", terminals.adminApi).route("/iot_drivers", terminals.iotDriversApi);
 const server = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert: boxCert.certPem, key: boxCert.keyPem }, fetch: app.fetch });
 
-function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const data = body === undefined ? "" : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: "127.0.0.1", port: server.port, method, path, agent, headers: { ...(data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {}), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+const call = jsonCaller(() => server.port!, agent);
 
 await call("POST", "/api/terminals/terminals", { address: sim.address, poiid: POIID, ...KEY });
 const device = (await terminals.list())[0]!.id;
