@@ -4,7 +4,7 @@
  * DHCP, TLS and HTTP servers; every target points into the lab.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLab, BUN, ROOT, type Lab } from "./lab";
+import { createLab, BUN, ROOT, type Fault, type Lab } from "./lab";
 import { MATRIX, runScenario, SCENARIOS, startWatcher, type Watcher } from "./scenarios";
 
 let lab: Lab;
@@ -29,6 +29,13 @@ const oneShot = async (extra: string[] = []) => {
   return { code, report: JSON.parse(out) };
 };
 
+/** The one-shot command with one fault on, repaired afterwards whatever `check` found. */
+const oneShotWith = async (fault: Fault, check: (r: Awaited<ReturnType<typeof oneShot>>) => void) => {
+  await lab.baseline();
+  await lab.fault(fault);
+  try { check(await oneShot()); } finally { await lab.repair(fault); }
+};
+
 describe("diagnostics in a namespace lab", () => {
   test("healthy network: no code, every probe ok, exit 0", async () => {
     await lab.baseline();
@@ -44,16 +51,13 @@ describe("diagnostics in a namespace lab", () => {
   }, 40000);
 
   test("one-shot report keeps 'not checked' apart from 'failed' (no link)", async () => {
-    await lab.baseline();
-    await lab.fault("no_link");
-    try {
-      const { code, report } = await oneShot();
+    await oneShotWith("no_link", ({ code, report }) => {
       expect(code).toBe(1);
       expect(report.codes).toEqual(["ERR_IOT_NET_NO_LINK"]);
       expect(report.probes.link.status).toBe("failed");
       expect(report.probes.dns_system.status).toBe("not_checked");
       expect(report.probes.https.status).toBe("not_checked");
-    } finally { await lab.repair("no_link"); }
+    });
   }, 30000);
 
   for (const s of [...SCENARIOS, ...MATRIX]) {
@@ -65,14 +69,11 @@ describe("diagnostics in a namespace lab", () => {
   }
 
   test("iotbox diagnose (one shot) names what was seen: ICMP admin-prohibited, not ECONNREFUSED", async () => {
-    await lab.baseline();
-    await lab.fault("https_reject_icmp");
-    try {
-      const { code, report } = await oneShot();
+    await oneShotWith("https_reject_icmp", ({ code, report }) => {
       expect(code).toBe(1);
       expect(report.codes).toEqual(["ERR_IOT_FIREWALL_HTTPS_REJECTED"]);
       expect(report.probes.https.detail).toBe("connect to 198.18.1.3:443: ICMP administratively prohibited from 10.77.0.1");
-    } finally { await lab.repair("https_reject_icmp"); }
+    });
   }, 30000);
 
   test("probe budget with the runtime's schedule: page closed, nothing leaves the box; page open, one run per 30 s", async () => {
