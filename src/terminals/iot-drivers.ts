@@ -32,6 +32,8 @@ import { parsePaymentBody } from "./validate";
 export const IOT_PAIRING = "iot_drivers";
 const MAX_BODY = 16 * 1024;
 const MAX_ATTEMPTS = 50;
+/** Long polls held at once: past this, the oldest is answered null (nothing new) at once and polls again. */
+export const MAX_HELD_EVENT_POLLS = 256;
 
 export interface IotDriversDeps {
   engine: PaymentEngine;
@@ -75,7 +77,7 @@ export function createIotDriversApi(d: IotDriversDeps) {
   const now = d.now ?? Date.now;
   const ttl = d.eventTtlMs ?? 60_000;
   const events: DriverEvent[] = [];
-  const waiters = new Set<{ devices: string[]; after: number; wake: (e: DriverEvent) => void }>();
+  const waiters = new Set<{ devices: string[]; after: number; wake: (e: DriverEvent) => void; drop: () => void }>();
 
   function emit(e: DriverEvent) {
     const cutoff = now() / 1000 - ttl / 1000;
@@ -165,10 +167,12 @@ export function createIotDriversApi(d: IotDriversDeps) {
     const ready = events.find((e) => devices.includes(e.device_identifier) && e.time > after && e.time >= now() / 1000 - ttl / 1000);
     if (ready) return Promise.resolve({ ...ready, session_id: sessionId });
     return new Promise((resolve) => {
-      const w = { devices, after, wake: (e: DriverEvent) => { clearTimeout(t); resolve({ ...e, session_id: sessionId }); } };
+      const w = { devices, after, wake: (e: DriverEvent) => { clearTimeout(t); resolve({ ...e, session_id: sessionId }); },
+        drop: () => { clearTimeout(t); waiters.delete(w); resolve(null); } };
       const t = setTimeout(() => { waiters.delete(w); resolve(null); }, d.longPollMs ?? 50_000);
-      signal.addEventListener("abort", () => { clearTimeout(t); waiters.delete(w); resolve(null); });
+      signal.addEventListener("abort", w.drop);
       waiters.add(w);
+      if (waiters.size > MAX_HELD_EVENT_POLLS) waiters.values().next().value!.drop();
     });
   }
 
