@@ -100,6 +100,21 @@ describe("createDiagnostics: when it probes", () => {
     d.stop();
   });
 
+  test("a LAN flood of visits (10,000 at once, then 100 a second for 5 min) still probes at most once per 30 s", async () => {
+    const { clock, net, d, reports } = sim();
+    d.start();
+    await clock.advance(MIN);
+    const n = reports.length, runs = net.count.runs;
+    for (let i = 0; i < 10_000; i++) d.visit();
+    for (let s = 0; s < 300; s++) { for (let i = 0; i < 100; i++) d.visit(); await clock.advance(S); }
+    const at = reports.slice(n).map((r) => r.at);
+    expect(at.length).toBeGreaterThan(0);
+    expect(at.length).toBeLessThanOrEqual(300 / 30 + 1);
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(DEFAULT_SCHEDULE.visitMinMs);
+    expect(net.count.runs - runs).toBe(at.length); // every run reported, none hidden behind another
+    d.stop();
+  });
+
   test("a failed certificate request runs the probes within 2 s; a light check that fails turns into a full run", async () => {
     const { clock, net, d, reports, codes, until } = sim();
     d.start();
