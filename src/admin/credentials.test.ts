@@ -84,3 +84,14 @@ test("new hashes cost 19 MiB, and a hash made with Bun's 64 MiB default (an olde
   c.setHash(h);
   expect(await Bun.password.verify("correct horse battery", openCredentials({ dataDir: dir }).hash()!)).toBe(true);
 });
+
+test("a power cut between the hash and the marker never locks the box, and the marker is made good", () => {
+  const { writeFileSync: w, existsSync: e } = require("node:fs") as typeof import("node:fs");
+  // as left by a power cut right after the hash was written: admin.json, no admin.claimed
+  w(join(dir, "admin.json"), JSON.stringify({ version: 1, passwordHash: HASH, setAt: null }));
+  const c = openCredentials({ dataDir: dir });
+  expect(c.state()).toBe("set");
+  expect(e(join(dir, "admin.claimed"))).toBe(true);
+  unlinkSync(join(dir, "admin.json"));
+  expect(openCredentials({ dataDir: dir }).state()).toBe("locked");   // from then on, losing the hash locks
+});

@@ -71,10 +71,12 @@ export function openCredentials(o: CredentialOptions) {
       try { write({ version: 1, passwordHash: null, setAt: null, lockedReason: "the stored admin password could not be read" }); } catch {}
     }
   } else if (o.legacyHash && HASH_SHAPE.test(o.legacyHash)) {
-    claim();
     current = { version: 1, passwordHash: o.legacyHash, setAt: null };
     write(current);
   }
+  // The hash is written first and the marker after it, so a power cut between the two never
+  // locks a box that has a password; the marker is made good here on the next start.
+  if (current && current !== "damaged" && current.passwordHash) { try { claim(); } catch {} }
   const asideCopies = () => { try { return readdirSync(o.dataDir).some((n) => n.startsWith(`${basename(file)}.corrupt-`)); } catch { return true; } };
   let decision = decideAccess({ file: current, claimed: existsSync(claimedFile), asideCopies: asideCopies(), usedElsewhere: o.usedElsewhere?.() ?? false });
   if (decision.state === "locked" && current === null) {
@@ -89,9 +91,9 @@ export function openCredentials(o: CredentialOptions) {
     /** Store a new hash (first choice, change, or the technician's iotbox.conf): the lock ends. */
     setHash(hash: string) {
       if (!HASH_SHAPE.test(hash)) throw new Error("not an argon2 hash");
-      claim();
       const next: AdminFile = { version: 1, passwordHash: hash, setAt: now().toISOString() };
       write(next);
+      claim();
       current = next;
       decision = { state: "set" };
     },

@@ -1,7 +1,8 @@
 /**
  * The configuration on disk: `<data>/config.json`, mode 0600, written atomically, so it is
  * readable after a power cut at any moment. It is decoded field by field (decode.ts): a field of
- * the wrong type falls back to its default and is listed as a problem, the rest stands. A file
+ * the wrong type falls back to its default and is listed as a problem (the file as it was is kept
+ * once as config.json.damaged-<time>, and the decoded one written back), the rest stands. A file
  * that does not parse at all is kept aside (never silently overwritten) and the box starts from
  * defaults, saying so. What grants access (the admin password) is NOT here: see src/admin.
  */
@@ -44,12 +45,17 @@ export function openConfigStore(path: string, now = () => new Date()): ConfigSto
     }
     const id = parsed && typeof parsed === "object" && typeof (parsed as { boxId?: unknown }).boxId === "string" && /^[0-9a-f]{10}$/.test((parsed as { boxId: string }).boxId) ? (parsed as { boxId: string }).boxId : newBoxId();
     const decoded = decodeConfig(parsed, defaultConfig(id));
+    // Without a valid id the box would take another one at every start (a new name each boot): keep the one made now.
+    if (id !== (parsed as { boxId?: unknown } | null)?.boxId && !decoded.problems.some((p) => p.includes('"boxId"'))) decoded.problems.push(`config.json: "boxId" is missing; this box is now ${id}`);
     config = decoded.config;
     legacyAdminHash = decoded.legacyAdminHash;
     if (decoded.problems.length) {
-      // The values that were reset stay readable for a human; the file itself is only rewritten on the next change.
+      // The file as it was stays readable for a human (one copy), and the decoded configuration is
+      // written back at once: the problem is reported on this start, not copied again at every start.
       try { copyFileSync(path, `${path}.damaged-${stamp()}`); } catch {}
       problems.push(...decoded.problems);
+      // (an older file still holding the admin hash is rewritten by the caller, once the hash is moved)
+      if (!legacyAdminHash) write(config);
     }
   } else {
     config = defaultConfig(newBoxId());

@@ -91,13 +91,22 @@ export function errorResponse(logger: Logger) {
 export function allowedMethods(routes: ReadonlyArray<{ method: string; path: string }>, rawPath: string): string[] {
   const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, "") || "/" : rawPath;   // not strict about a trailing slash, as the router
   const out = new Set<string>();
-  for (const r of routes) {
-    if (r.method === "ALL") continue;
-    const re = new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[A-Za-z0-9_]+/g, "/[^/]+").replace(/\*/g, ".*")}$`);
-    if (re.test(path)) out.add(r.method);
-  }
+  for (const r of compiledRoutes(routes)) if (r.re.test(path)) out.add(r.method);
   if (out.has("GET")) out.add("HEAD");
   return [...out].sort();
+}
+
+// The route table is fixed once the app is built: its patterns are compiled once (a flood of 404s
+// must not compile every route's pattern per request).
+const compiled = new WeakMap<object, { from: number; list: Array<{ method: string; re: RegExp }> }>();
+function compiledRoutes(routes: ReadonlyArray<{ method: string; path: string }>) {
+  let c = compiled.get(routes);
+  if (!c || c.from !== routes.length) {
+    c = { from: routes.length, list: routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method,
+      re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[A-Za-z0-9_]+/g, "/[^/]+").replace(/\*/g, ".*")}$`) })) };
+    compiled.set(routes, c);
+  }
+  return c.list;
 }
 
 function notFoundOrNotAllowed(routes: () => ReadonlyArray<{ method: string; path: string }>) {
@@ -116,6 +125,7 @@ function notFoundOrNotAllowed(routes: () => ReadonlyArray<{ method: string; path
  * reaches the error handler as a 500.
  */
 const bodiesAreTheClients: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return next();   // no body to read (the polled status)
   const req = c.req as unknown as Record<"parseBody" | "json" | "formData" | "arrayBuffer" | "text", (...a: unknown[]) => Promise<unknown>>;
   for (const name of ["parseBody", "json", "formData", "arrayBuffer", "text"] as const) {
     const original = req[name].bind(c.req);

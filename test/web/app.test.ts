@@ -3,7 +3,7 @@
  * the real one, with a box that has no server configured (no network needed).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { createWebApp } from "../../src/web/app";
+import { allowedMethods, createWebApp } from "../../src/web/app";
 import { createAuth } from "../../src/web/auth";
 import { openCredentials } from "../../src/admin/credentials";
 import { createLogger } from "../../src/log/index";
@@ -209,4 +209,13 @@ describe("settings", () => {
     const res = await b.form("/settings/credential", { db_uuid: "a".repeat(5000) });
     expect(res.status).toBe(400);
   });
+});
+
+test("allowedMethods follows the route table, also after it grows (its patterns are compiled once)", () => {
+  const routes = [{ method: "GET", path: "/api/status" }, { method: "ALL", path: "/settings/*" }, { method: "POST", path: "/api/terminals/terminals/:id/test" }];
+  expect(allowedMethods(routes, "/api/status/")).toEqual(["GET", "HEAD"]);
+  expect(allowedMethods(routes, "/api/terminals/terminals/P400-1/test")).toEqual(["POST"]);
+  expect(allowedMethods(routes, "/settings/x")).toEqual([]);
+  routes.push({ method: "DELETE", path: "/api/status" });
+  expect(allowedMethods(routes, "/api/status")).toEqual(["DELETE", "GET", "HEAD"]);
 });
