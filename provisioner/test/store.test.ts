@@ -21,6 +21,11 @@ const drivers: Array<[string, () => Store]> = [
 ];
 
 for (const [name, open] of drivers) {
+  /** A migrated store for one test, closed after it. */
+  const withStore = async (f: (s: Store) => Promise<void>) => {
+    const s = open();
+    try { await s.migrate(); await f(s); } finally { await s.close(); }
+  };
   describe(`store on ${name}`, () => {
     test("databases, certificates, issuances, host records, cleanups, accounts", async () => {
       const s = open();
@@ -79,45 +84,37 @@ for (const [name, open] of drivers) {
       } finally { await s.close(); }
     }, 30_000);
 
-    test("a reservation is the label's lease and counts as an issuance until it is completed, released or expires", async () => {
-      const s = open();
-      try {
-        await s.migrate();
-        const u = `db-${crypto.randomUUID()}`, label = `l${crypto.randomUUID().slice(0, 8)}`;
-        const t = 1_700_000_000_000;
-        const allowTwo = (h: Parameters<Parameters<Store["reserveOrder"]>[1]>[0]) => decideBudget({ ...h, databaseNewLimit: 2 }, { newPerWeek: 1e6, duplicatesPerWeek: 5 }, t);
-        const req = (lbl: string, owner: string, now = t) => ({ label: lbl, dbUuid: u, owner, now, leaseMs: 1000, windowStart: now - 7 * 86_400_000 });
-        expect(await s.reserveOrder(req(label, "a"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
-        expect(await s.reserveOrder(req(label, "b"), allowTwo)).toEqual({ kind: "busy" });
-        expect((await s.issuanceHistory(`${label}x`, u, t - 1)).databaseNewIssuances).toEqual([t]);
-        expect(await s.reserveOrder(req(`${label}2`, "c"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
-        expect((await s.reserveOrder(req(`${label}3`, "d"), allowTwo)).kind).toBe("spent");
-        await s.releaseReservation(`${label}2`, "c");
-        expect((await s.reserveOrder(req(`${label}3`, "d", t + 1), allowTwo)).kind).toBe("reserved");
-        await s.completeReservation(label, "a", u, t + 2, true);
-        expect((await s.issuanceHistory(label, u, t - 1)).labelIssuances).toEqual([t + 2]);
-        expect((await s.reserveOrder(req(`${label}4`, "e", t + 3), allowTwo)).kind).toBe("spent"); // the issuance and label3's reservation
-        // label3's instance died: its reservation stops counting when its lease ends.
-        expect((await s.reserveOrder(req(`${label}4`, "e", t + 1 + 1000), allowTwo)).kind).toBe("reserved");
-      } finally { await s.close(); }
-    }, 30_000);
+    test("a reservation is the label's lease and counts as an issuance until it is completed, released or expires", () => withStore(async (s) => {
+      const u = `db-${crypto.randomUUID()}`, label = `l${crypto.randomUUID().slice(0, 8)}`;
+      const t = 1_700_000_000_000;
+      const allowTwo = (h: Parameters<Parameters<Store["reserveOrder"]>[1]>[0]) => decideBudget({ ...h, databaseNewLimit: 2 }, { newPerWeek: 1e6, duplicatesPerWeek: 5 }, t);
+      const req = (lbl: string, owner: string, now = t) => ({ label: lbl, dbUuid: u, owner, now, leaseMs: 1000, windowStart: now - 7 * 86_400_000 });
+      expect(await s.reserveOrder(req(label, "a"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
+      expect(await s.reserveOrder(req(label, "b"), allowTwo)).toEqual({ kind: "busy" });
+      expect((await s.issuanceHistory(`${label}x`, u, t - 1)).databaseNewIssuances).toEqual([t]);
+      expect(await s.reserveOrder(req(`${label}2`, "c"), allowTwo)).toEqual({ kind: "reserved", isNew: true });
+      expect((await s.reserveOrder(req(`${label}3`, "d"), allowTwo)).kind).toBe("spent");
+      await s.releaseReservation(`${label}2`, "c");
+      expect((await s.reserveOrder(req(`${label}3`, "d", t + 1), allowTwo)).kind).toBe("reserved");
+      await s.completeReservation(label, "a", u, t + 2, true);
+      expect((await s.issuanceHistory(label, u, t - 1)).labelIssuances).toEqual([t + 2]);
+      expect((await s.reserveOrder(req(`${label}4`, "e", t + 3), allowTwo)).kind).toBe("spent"); // the issuance and label3's reservation
+      // label3's instance died: its reservation stops counting when its lease ends.
+      expect((await s.reserveOrder(req(`${label}4`, "e", t + 1 + 1000), allowTwo)).kind).toBe("reserved");
+    }), 30_000);
 
-    test("refused attempts and known sources: counted per key in the window, pruned by age", async () => {
-      const s = open();
-      try {
-        await s.migrate();
-        const k = crypto.randomUUID().slice(0, 8);
-        const q = (since: number) => s.attemptHistory({ sourceKey: `source:${k}`, databaseKey: `database:${k}`, dbUuid: k, source: "192.0.2.1", since, knownSince: 0 });
-        await s.addRefusals([`source:${k}`, `database:${k}`], 100);
-        await s.addRefusals([`source:${k}`], 200);
-        expect(await q(0)).toEqual({ source: [100, 200], database: [100], knownSource: false });
-        expect((await q(150)).source).toEqual([200]);
-        await s.addKnownSource(k, "192.0.2.1", 300);
-        expect((await q(0)).knownSource).toBe(true);
-        await s.pruneAttempts(150, 300);
-        expect(await q(0)).toEqual({ source: [200], database: [], knownSource: false });
-      } finally { await s.close(); }
-    }, 30_000);
+    test("refused attempts and known sources: counted per key in the window, pruned by age", () => withStore(async (s) => {
+      const k = crypto.randomUUID().slice(0, 8);
+      const q = (since: number) => s.attemptHistory({ sourceKey: `source:${k}`, databaseKey: `database:${k}`, dbUuid: k, source: "192.0.2.1", since, knownSince: 0 });
+      await s.addRefusals([`source:${k}`, `database:${k}`], 100);
+      await s.addRefusals([`source:${k}`], 200);
+      expect(await q(0)).toEqual({ source: [100, 200], database: [100], knownSource: false });
+      expect((await q(150)).source).toEqual([200]);
+      await s.addKnownSource(k, "192.0.2.1", 300);
+      expect((await q(0)).knownSource).toBe(true);
+      await s.pruneAttempts(150, 300);
+      expect(await q(0)).toEqual({ source: [200], database: [], knownSource: false });
+    }), 30_000);
 
     test("simultaneous reservations never exceed the budget (generated budgets and request mixes)", async () => {
       const stores = name === "postgres" ? [open(), open()] : [open()]; // two PostgreSQL clients = two instances
