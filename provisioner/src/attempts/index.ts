@@ -23,20 +23,21 @@ export const TOO_MANY_SENTENCE = "Too many refused attempts from this address or
 
 export function createAttemptLimiter(o: AttemptLimiterOptions) {
   const now = o.now ?? Date.now;
-  const keys = (source: string, dbUuid: string) => ({ source: `source:${sourceKey(source)}`, database: `database:${dbUuid}` });
+  const keys = (source: string, dbUuid: string) => { const src = sourceKey(source); return { src, source: `source:${src}`, database: `database:${dbUuid}` }; };
   const tooMany = (d: Exclude<AttemptDecision, { ok: true }>) => new RpcError(429, -32029, TOO_MANY_SENTENCE, d.retryAfterS);
-  const history = async (source: string, dbUuid: string) => {
-    const k = keys(source, dbUuid);
-    return o.store.attemptHistory({ sourceKey: k.source, databaseKey: k.database, dbUuid, source: sourceKey(source),
-      since: now() - o.limits.windowMs, knownSince: now() - KNOWN_SOURCE_MS });
+  const history = async (k: ReturnType<typeof keys>, dbUuid: string) => {
+    const t = now();
+    return o.store.attemptHistory({ sourceKey: k.source, databaseKey: k.database, dbUuid, source: k.src,
+      since: t - o.limits.windowMs, knownSince: t - KNOWN_SOURCE_MS });
   };
   return {
     /** Throws a 429 RpcError when this source or database is over the limit. */
     async admit(source: string, dbUuid: string): Promise<{ knownSource: boolean }> {
-      const h = await history(source, dbUuid);
+      const k = keys(source, dbUuid);
+      const h = await history(k, dbUuid);
       const d = decideAttempt(h, o.limits, now());
       if (!d.ok) {
-        o.logger.debug("attempt limited", { scope: d.scope, source: sourceKey(source), retry_after_s: d.retryAfterS });
+        o.logger.debug("attempt limited", { scope: d.scope, source: k.src, retry_after_s: d.retryAfterS });
         throw tooMany(d);
       }
       return { knownSource: h.knownSource };
@@ -46,9 +47,9 @@ export function createAttemptLimiter(o: AttemptLimiterOptions) {
       const k = keys(source, dbUuid);
       const at = now();
       await o.store.addRefusals([k.source, k.database], at);
-      const d = decideAttempt(await history(source, dbUuid), o.limits, now(), 1);
+      const d = decideAttempt(await history(k, dbUuid), o.limits, now(), 1);
       if (d.ok) return;
-      o.logger.warn("refused attempts over the limit", { scope: d.scope, source: sourceKey(source), failed_check: failed, retry_after_s: d.retryAfterS });
+      o.logger.warn("refused attempts over the limit", { scope: d.scope, source: k.src, failed_check: failed, retry_after_s: d.retryAfterS });
       throw tooMany(d);
     },
     /** This source got a certificate for this database: remember it (see AttemptHistory.knownSource). */
