@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { isIP } from "node:net";
 import fc from "fast-check";
 import { clientAddress, decideAttempt, sourceKey, type AttemptHistory } from "./decide";
 
@@ -47,5 +48,19 @@ describe("refused-attempt limit", () => {
     expect(clientAddress("10.0.0.5", "198.51.100.2, 10.0.0.5", trusted)).toBe("198.51.100.2");
     expect(clientAddress("10.0.0.5", "not-an-ip", trusted)).toBe("10.0.0.5");
     expect(clientAddress("10.0.0.5", null, trusted)).toBe("10.0.0.5");
+  });
+
+  test("any X-Forwarded-For (oversized, malformed, forged) and any address: no throw, the peer or an untrusted hop, a bounded key", () => {
+    const trusted = new Set(["10.0.0.5", "::1"]);
+    const hop = fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.string({ maxLength: 50 }), fc.constantFrom("10.0.0.5", "::1", "", " , "));
+    fc.assert(fc.property(fc.constantFrom("10.0.0.5", "198.51.100.1", "::1"), fc.array(hop, { maxLength: 60 }), (peer, hops) => {
+      const xff = hops.join(",");
+      const got = clientAddress(peer, xff, trusted);
+      if (!trusted.has(peer)) expect(got).toBe(peer);
+      else if (got !== peer) { expect(isIP(got)).not.toBe(0); expect(xff).toContain(got); expect(trusted.has(got)).toBe(false); }
+      expect(sourceKey(got).length).toBeLessThanOrEqual(45 + 4);
+    }));
+    expect(clientAddress("10.0.0.5", `${"9.9.9.9,".repeat(20_000)}x`, trusted)).toBe("9.9.9.9");
+    for (const a of [fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 64 })]) fc.assert(fc.property(a, (x) => { sourceKey(x); }));
   });
 });
