@@ -11,30 +11,22 @@
  * the temp folder's disk; paths interleaved in blocks of 50. Between two box payments the bench
  * waits (untimed) for the box to be idle, as bench/terminals.ts does.
  */
-import https from "node:https";
 import { jsonCaller } from "./support/json-call";
+import { BENCH_KEY as KEY, startTerminalBench } from "./support/terminal-bench";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { silentLogger } from "../src/log/index";
 import { createTerminals } from "../src/terminals/index";
-import { deriveNexoKeys } from "../src/terminals/nexo-crypto";
 import { newServiceId, paymentRequest } from "../src/terminals/messages";
-import { createTerminalClient } from "../src/terminals/terminal-client";
-import { createTestFleet, terminalCn } from "../tools/terminal-simulator/certs";
-import { startTerminalSimulator } from "../tools/terminal-simulator";
 
 const N = Number(process.env.BENCH_N ?? 500);
 const WARMUP = 50;
 const POIID = "P400Plus-900000019";
-const KEY = { passphrase: "bench-passphrase-0123", keyIdentifier: "benchkey", keyVersion: 1 };
 
-const fleet = createTestFleet();
-const sim = await startTerminalSimulator({ poiid: POIID, key: KEY, cert: fleet.issue(terminalCn(POIID)) });
-const roots = [fleet.root.certPem];
-const boxCert = fleet.issue("box.test", { sanIp: "127.0.0.1" });
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: roots });
+const bench = await startTerminalBench(POIID);
+const { sim, roots, boxCert, agent, keys, direct } = bench;
 
 const dataDir = mkdtempSync(join(tmpdir(), "iotbox-bench-iot-"));
 const terminals = createTerminals({ dataDir, logger: silentLogger(), fleetRootsPem: () => roots, identifier: () => "benchbox", databaseOrigin: () => null });
@@ -77,8 +69,6 @@ async function iotOnce(): Promise<{ ms: number; polls: number }> {
   throw new Error("no Approved event");
 }
 
-const keys = await deriveNexoKeys(KEY.passphrase, KEY.keyIdentifier, KEY.keyVersion);
-const direct = createTerminalClient({ address: sim.address, poiid: POIID, keys }, roots);
 async function directOnce(): Promise<number> {
   const t0 = performance.now();
   const r = await direct.exchange(paymentRequest({ saleId: "bench", poiid: POIID }, newServiceId(), { transactionId: `d${++seq}`, timeStamp: new Date().toISOString(), amountMinor: 1000, currency: "EUR" }), 10_000);
@@ -109,7 +99,5 @@ console.table([
 direct.close();
 await terminals.stop();
 server.stop(true);
-agent.destroy();
-await sim.stop();
-fleet.dispose();
+await bench.dispose();
 rmSync(dataDir, { recursive: true, force: true });

@@ -12,8 +12,8 @@
  * journal write happens just after the POS is answered, and a real terminal never takes the
  * next payment within a millisecond. The journal write itself is timed on its own below.
  */
-import https from "node:https";
 import { jsonCaller } from "./support/json-call";
+import { BENCH_KEY as KEY, startTerminalBench } from "./support/terminal-bench";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,25 +23,18 @@ import { writeFileAtomic } from "../src/fs/atomic";
 import { silentLogger } from "../src/log/index";
 import { createTerminals } from "../src/terminals/index";
 import { createJournal, type Tx } from "../src/terminals/store";
-import { decryptNexo, deriveNexoKeys, encryptNexo } from "../src/terminals/nexo-crypto";
+import { decryptNexo, encryptNexo } from "../src/terminals/nexo-crypto";
 import { newServiceId, paymentRequest } from "../src/terminals/messages";
-import { createTerminalClient } from "../src/terminals/terminal-client";
-import { createTestFleet, terminalCn } from "../tools/terminal-simulator/certs";
-import { startTerminalSimulator } from "../tools/terminal-simulator";
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const WARMUP = 200;
 const POIID = "P400Plus-900000009";
-const KEY = { passphrase: "bench-passphrase-0123", keyIdentifier: "benchkey", keyVersion: 1 };
 
-const fleet = createTestFleet();
-const sim = await startTerminalSimulator({ poiid: POIID, key: KEY, cert: fleet.issue(terminalCn(POIID)) });
-const roots = [fleet.root.certPem];
+const bench = await startTerminalBench(POIID);
+const { sim, roots, boxCert, agent, keys, direct } = bench;
 
 // The box: the terminals area behind a real HTTPS server, as the lead mounts it. Twice: with
 // the journal on disk (ext4 here, an SD card on a Pi) and on tmpfs, to show what is disk wait.
-const boxCert = fleet.issue("box.test", { sanIp: "127.0.0.1" });
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: roots });
 const shm = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 
 async function startBox(base: string) {
@@ -72,8 +65,6 @@ let seq = 0;
 const diskBox = await startBox(tmpdir());
 const shmBox = await startBox(shm);
 
-const keys = await deriveNexoKeys(KEY.passphrase, KEY.keyIdentifier, KEY.keyVersion);
-const direct = createTerminalClient({ address: sim.address, poiid: POIID, keys }, roots);
 const route = { saleId: "bench", poiid: POIID };
 
 async function directOnce(): Promise<number> {
@@ -143,6 +134,4 @@ console.table([
 direct.close();
 await diskBox.close();
 await shmBox.close();
-agent.destroy();
-await sim.stop();
-fleet.dispose();
+await bench.dispose();
