@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { boxHostName } from "../cert/x509";
 import { applyBootConf, MAX_BOOT_CONF_BYTES, parseBootConf } from "../config/boot-conf";
 import { defaultConfig, type BoxConfig } from "../config/schema";
 import { decodeConfig } from "../config/decode";
@@ -41,7 +42,7 @@ export function readConfigForDiagnosis(paths: Pick<HostPaths, "dataDir" | "bootD
   return { config, from, problems };
 }
 
-/** The box's HTTPS name: its address as the first label of the zone its certificate is for. */
+/** The box's HTTPS name (the certificate's own boxHostName) once it has a certificate. */
 export function boxNameFor(cfg: BoxConfig, ip: string | null, haveCertificate: boolean): string | null {
-  return haveCertificate && cfg.subjectCn && ip ? `${ip.replaceAll(".", "-")}.${cfg.subjectCn.replace(/^\*\./, "")}` : null;
+  return haveCertificate && cfg.subjectCn && ip ? boxHostName(cfg.subjectCn, ip) : null;
 }
