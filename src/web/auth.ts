@@ -66,10 +66,13 @@ export function createAuth(o: AuthOptions) {
       try { return await slot(() => Bun.password.verify(password, hash)); } catch { return false; }
     },
     lockedFor: (client: string) => limit.lockedFor(client),
-    async setPassword(password: string): Promise<void> {
+    /** `onlyIfOpen`: the first password, stored only if no other request stored one while this one was hashed. */
+    async setPassword(password: string, onlyIfOpen = false): Promise<boolean> {
       const hash = await slot(() => hashPassword(password));
+      if (onlyIfOpen && o.credentials.state() !== "open") return false;   // decided after the await: first one wins
       o.credentials.setHash(hash);
       sessions.endAll();
+      return true;
     },
     /** Called when the hash changed outside the settings (iotbox.conf on the card). */
     endAllSessions: () => sessions.endAll(),

@@ -50,8 +50,8 @@ export function createSettingsRoutes(d: WebDeps): Hono {
       if (e instanceof HTTPException) throw e;
       return loginView(c, "choose", (e as Error).message, 400);
     }
-    if (d.auth.state() !== "open") return c.json({ error: { code: "password_exists", message: "An admin password is already set." } }, 409);
-    await d.auth.setPassword(pw);
+    // Two visitors at once: the first one stored wins, the other is told a password exists.
+    if (!(await d.auth.setPassword(pw, true))) return c.json({ error: { code: "password_exists", message: "An admin password is already set." } }, 409);
     d.logger.info("admin password chosen");
     d.auth.startSession(c);
     return c.redirect(`/settings?lang=${pickLang(c)}`, 303);

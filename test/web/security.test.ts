@@ -148,6 +148,17 @@ describe("administration", () => {
     expect(box.config.get().logLevel).toBe("info");
   });
 
+  test("two visitors choosing the first password at once: exactly one wins, the other is refused, the stored one is the winner's", async () => {
+    box = await startHttpBox();
+    const visitors = Array.from({ length: 8 }, () => browserFor(box!.https, "192.168.1.10"));
+    for (const v of visitors) await v.send("/settings");
+    const replies = await Promise.all(visitors.map((v, i) => v.form("/settings/password/initial", { password: `first password ${i}` })));
+    const won = replies.map((r, i) => [r.status, i] as const).filter(([st]) => st === 303);
+    expect(won.length).toBe(1);
+    expect(replies.filter((r) => r.status === 409).length).toBe(7);
+    expect(await box.auth.checkPassword(`first password ${won[0]![1]}`)).toBe(true);
+  });
+
   test("the login limit holds under concurrency: 50 parallel wrong passwords → at most 5 checked, then even the right one is refused", async () => {
     box = await startHttpBox({ password: PW });
     const a = browserFor(box.https, "192.168.1.10");
