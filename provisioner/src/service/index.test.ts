@@ -266,6 +266,24 @@ describe("certificate service", () => {
     expect(await s.service.handle(req({ boxId: "shop0002" }), "192.0.2.99").catch((e) => e)).toMatchObject({ httpStatus: 429 });
   });
 
+  test("many distinct sources: addresses rotated within one IPv6 /64 share its limit, and the janitor empties the table after the window", async () => {
+    let t = 1_000 * DAY;
+    const s = await setup({ now: () => t, attemptLimits: { perSource: 3, perDatabase: 1_000_000, windowMs: 60_000 } });
+    const wrong = (source: string) => s.service.handle(req({ enterpriseCode: "WRONG", dbUuid: `nope-${source}` }), source).catch((e) => e);
+    const rotated = [];
+    for (let i = 0; i < 20; i++) rotated.push(await wrong(`2001:db8:1:2:${(i + 1).toString(16)}::1`));
+    expect(rotated.filter((r) => r.kind === "refused").length).toBe(3);
+    for (let i = 0; i < 300; i++) await wrong(`2001:db8:${(i + 16).toString(16)}::1`); // 300 distinct /64s
+    const rows = async () => Number((await s.store.driver.all("SELECT COUNT(*) AS n FROM refused_attempts"))[0]!.n);
+    expect(await rows()).toBe(2 * (3 + 300)); // a source and a database row per refusal answered; nothing for a 429
+    const j = createJanitor({ store: s.store, dns: s.dns.zone, logger: createLogger({ write: () => {} }), txtGraceMs: 60_000, staleHostMs: 90 * DAY, refusalWindowMs: 60_000, now: () => t });
+    await j.sweep();
+    expect(await rows()).toBe(2 * 303); // still in the window
+    t += 60_001;
+    await j.sweep();
+    expect(await rows()).toBe(0);
+  });
+
   test("a legitimate box never meets the limit, whatever else is refused around it (generated schedules)", async () => {
     await fc.assert(fc.asyncProperty(
       fc.array(fc.record({ gapMs: fc.integer({ min: 0, max: 120_000 }), who: fc.constantFrom("box", "box", "guesser", "stranger") }), { minLength: 1, maxLength: 60 }),
