@@ -125,6 +125,23 @@ describe("after a failed connect, what really happened (libc through bun:ffi)", 
     expect(await explainConnect("127.0.0.1", (open.address() as net.AddressInfo).port, 500)).toEqual({ kind: "connected" });
     expect(await explainConnect("not-an-ip", 1, 100)).toBeNull();
   });
+  test("the second look runs only after a failed connect: one that connects costs nothing more", async () => {
+    const asked: string[] = [];
+    const io = hostIO({ explainConnect: async (ip, port) => { asked.push(`${ip}:${port}`); return null; } });
+    const open = net.createServer((c) => c.end());
+    await new Promise<void>((r) => open.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => open.close());
+    const port = (open.address() as net.AddressInfo).port;
+    expect((await io.https("127.0.0.1", port, "x", 500, 500)).tcp.kind).toBe("connected");
+    await io.http("127.0.0.1", port, "x", "/", 500);
+    expect(asked).toEqual([]);
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", () => r()));
+    const gone = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    await io.https("127.0.0.1", gone, "x", 500, 500);
+    expect(asked).toEqual([`127.0.0.1:${gone}`]);
+  });
 });
 
 describe("hostIO reads a fake / (sysfs, procfs, resolver file, clock file)", () => {
