@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { parseConnectionToken, TokenError } from "./token";
 
 const UUID = "1f2e3d4c-0000-1111-2222-333344445555";
@@ -37,5 +38,22 @@ describe("the connection token, in the reference's shapes", () => {
     expect((err as TokenError).code).toBe("ERR_IOT_ODOO_TOKEN_INVALID");
     expect((err as Error).message).toContain(words);
     expect((err as Error).message).not.toContain("abcdefgh12345678");
+  });
+});
+
+describe("a malformed or huge connection_token (iotbox.conf, a paste over the settings)", () => {
+  const parsesOrTokenError = (raw: string) => {
+    try { parseConnectionToken(raw); } catch (e) { expect(e).toBeInstanceOf(TokenError); }
+  };
+  test("any text: a Connection or a TokenError, nothing else thrown", () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }),
+      fc.array(fc.oneof(fc.constant("|"), fc.constant("https://a.example?token="), fc.constant(UUID), fc.string({ maxLength: 20 })), { maxLength: 8 }).map((a) => a.join(""))), parsesOrTokenError), { numRuns: 2000 });
+  });
+  test("megabytes: refused at once by its length, the token never echoed", () => {
+    const huge = `https://shop.example.com?token=${"a".repeat(2_000_000)}&db_uuid=${UUID}&enterprise_code=M2401234`;
+    const t0 = performance.now();
+    expect(() => parseConnectionToken(huge)).toThrow(TokenError);
+    expect(performance.now() - t0).toBeLessThan(200);
+    try { parseConnectionToken(huge); } catch (e) { expect((e as Error).message.length).toBeLessThan(200); }
   });
 });
