@@ -18,6 +18,7 @@ import { startOdooDbDouble, type OdooDbDouble } from "../../testkit/odoo-db-doub
 import { freePort } from "../../testkit/ports";
 import { makeBoxDir } from "../support/box-fixture";
 import { browserFor } from "../support/http-box";
+import { waitFor as waitForValue } from "../terminals/helpers";
 
 const ROOT = join(import.meta.dir, "../..");
 const BIN = boxBinary.path;
@@ -25,16 +26,7 @@ let fleet: Fleet, db: OdooDbDouble, ca: string;
 const procs: Array<ReturnType<typeof Bun.spawn>> = [];
 const dirs: Array<ReturnType<typeof makeBoxDir>> = [];
 
-/** Polls f until it gives a value (not null/false), which it returns. */
-async function waitFor<T>(f: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+const waitFor = <T>(f: () => T | Promise<T>, ms: number, what: string) => waitForValue(f, ms, what, 100);
 
 beforeAll(async () => {
   boxBinary();

@@ -26,12 +26,13 @@ export function tempDir(): { path: string; dispose(): void } {
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function waitFor<T>(f: () => T | Promise<T>, ms = 5000, what = "condition"): Promise<NonNullable<T>> {
+/** Polls f every `everyMs` until it gives a value (not null/false), which it returns. */
+export async function waitFor<T>(f: () => T | Promise<T>, ms = 5000, what = "condition", everyMs = 10): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
     if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
+    await Bun.sleep(everyMs);
   }
 }
