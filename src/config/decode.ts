@@ -3,6 +3,8 @@
  * back to its default and is reported; every other field stands. Pure.
  */
 import type { BoxConfig } from "./schema";
+import { CHANNEL_RE } from "../update/manifest";
+import { parseQuietWindow } from "../update/schedule";
 
 type Guard = (v: unknown) => boolean;
 const str: Guard = (v) => typeof v === "string" && v.length <= 4096;
@@ -10,7 +12,7 @@ const orNull = (g: Guard): Guard => (v) => v === null || g(v);
 const strList: Guard = (v) => Array.isArray(v) && v.length <= 64 && v.every(str);
 const obj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
-const TOP: { [K in Exclude<keyof BoxConfig, "diag">]: [Guard, string] } = {
+const TOP: { [K in Exclude<keyof BoxConfig, "diag" | "update">]: [Guard, string] } = {
   boxId: [(v) => typeof v === "string" && /^[0-9a-f]{10}$/.test(v), "10 hex digits"],
   serverUrl: [orNull(str), "text or null"],
   dbUuid: [orNull(str), "text or null"],
@@ -31,6 +33,12 @@ const DIAG: { [K in keyof BoxConfig["diag"]]: [Guard, string] } = {
   canaryName: [orNull(str), "text or null"],
 };
 
+const UPDATE: { [K in keyof BoxConfig["update"]]: [Guard, string] } = {
+  channel: [(v) => typeof v === "string" && CHANNEL_RE.test(v), "a channel name such as stable"],
+  url: [orNull((v) => typeof v === "string" && /^https:\/\//.test(v) && v.length <= 2048), "an https:// URL or null"],
+  quietHours: [(v) => typeof v === "string" && parseQuietWindow(v) !== null, "hours such as 02:00-05:00"],
+};
+
 export interface Decoded { config: BoxConfig; problems: string[]; /** The admin hash an older box kept here. */ legacyAdminHash: string | null }
 
 export function decodeConfig(raw: unknown, defaults: BoxConfig): Decoded {
@@ -48,6 +56,10 @@ export function decodeConfig(raw: unknown, defaults: BoxConfig): Decoded {
   if ("diag" in raw) {
     if (obj(raw.diag)) take(c.diag, raw.diag, DIAG, "diag.");
     else problems.push(`config.json: "diag" should be an object; the diagnostics settings were reset to their defaults`);
+  }
+  if ("update" in raw) {
+    if (obj(raw.update)) take(c.update, raw.update, UPDATE, "update.");
+    else problems.push(`config.json: "update" should be an object; the update settings were reset to their defaults`);
   }
   const legacy = typeof raw.adminPasswordHash === "string" ? raw.adminPasswordHash : null;
   return { config: c, problems, legacyAdminHash: legacy };

@@ -22,6 +22,9 @@ export interface BoxConfig {
   reportedIp: string | null;
   /** The import of <boot>/iotbox.conf: when, what was wrong with it, and the hash of the file as left. */
   bootImport: { appliedAt: string; problems: string[]; fileHash: string } | null;
+  /** System updates (src/update): the vendor's channel, the base URL of its manifests (null: the
+   *  vendor service of `provisioningUrl`), and the local hours in which the box may reboot into one. */
+  update: { channel: string; url: string | null; quietHours: string };
 }
 
 export const DEFAULT_PROVISIONING_URL = "https://www.odoo.com";
@@ -32,6 +35,7 @@ export function defaultConfig(boxId: string): BoxConfig {
     provisioningUrl: DEFAULT_PROVISIONING_URL, hostname: null, wifi: null,
     logLevel: "info", diag: { enabled: true, publicResolvers: null, connectivityUrl: null, canaryName: null },
     subjectCn: null, csrNames: null, reportedIp: null, bootImport: null,
+    update: { channel: "stable", url: null, quietHours: "02:00-05:00" },
   };
 }
 
