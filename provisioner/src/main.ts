@@ -23,6 +23,8 @@ import { createPairingApp } from "./pairing/app";
 import { createPairingService } from "./pairing/service";
 import { pairingStore } from "./pairing/store";
 import { PAIRING_HELP, pairingCommand } from "./pairing/cli";
+import { createUpdatesApp } from "./updates/app";
+import { publishUpdate } from "./updates/publish";
 
 declare const IOTBOX_VERSION: string | undefined;
 const VERSION = typeof IOTBOX_VERSION === "string" ? IOTBOX_VERSION : "dev";
@@ -50,6 +52,13 @@ const SERVE: OptionSpec[] = [
   { flag: "refused-window-s", env: "IOTBOX_PROVISIONER_REFUSED_WINDOW_S", default: "60", help: "the window of --refused-attempts" },
   { flag: "trusted-proxies", env: "IOTBOX_PROVISIONER_TRUSTED_PROXIES", default: "", help: "comma-separated proxy addresses whose X-Forwarded-For is believed" },
   { flag: "log-level", env: "IOTBOX_PROVISIONER_LOG_LEVEL", default: "info", help: "debug|info|warn|error" },
+  { flag: "updates-dir", env: "IOTBOX_PROVISIONER_UPDATES_DIR", default: "", help: "folder of published system updates (<channel>.json, files/); empty: none served" },
+];
+
+const PUBLISH: OptionSpec[] = [
+  { flag: "channel", env: "IOTBOX_UPDATE_CHANNEL", default: "stable", help: "channel to publish to" },
+  { flag: "updates-dir", env: "IOTBOX_PROVISIONER_UPDATES_DIR", help: "the folder `serve --updates-dir` serves" },
+  { flag: "keyring", env: "IOTBOX_UPDATE_KEYRING", help: "the vendor keyring the boxes hold (the bundle is checked against it)" },
 ];
 
 const DB_ADD: OptionSpec[] = [
@@ -102,7 +111,8 @@ async function serve(argv: string[]) {
   const pairings = pairingStore(store.driver);
   await pairings.migrate();
   const pairing = createPairingApp({ service: createPairingService({ store: pairings, databases: store, logger }), logger });
-  const app = createApp({ service, logger, sourceOf, pairing, health: async () => { await store.ping(); return { version: VERSION }; } });
+  const updates = o["updates-dir"] ? createUpdatesApp({ dir: o["updates-dir"] }) : undefined;
+  const app = createApp({ service, logger, sourceOf, pairing, updates, health: async () => { await store.ping(); return { version: VERSION }; } });
   const certFile = o["tls-cert"], keyFile = o["tls-key"];
   if (!!certFile !== !!keyFile) throw new UsageError("--tls-cert and --tls-key go together");
   const server = Bun.serve({
@@ -176,7 +186,17 @@ ${usage(DB_ADD)}
   iotbox-provisioner database list [--db URL]
   iotbox-provisioner database remove --uuid U [--db URL]
 ${PAIRING_HELP}
+  iotbox-provisioner publish-update FILE [options]   check a signed bundle with rauc info, copy it and write <channel>.json
+${usage(PUBLISH)}
   iotbox-provisioner version`;
+
+async function publish(argv: string[]) {
+  const [file, ...rest] = argv;
+  if (!file || file.startsWith("--")) throw new UsageError("publish-update needs the bundle file");
+  const o = parseOptions(rest, process.env, PUBLISH);
+  const m = await publishUpdate({ file, channel: need(o, "channel"), dir: need(o, "updates-dir"), keyring: need(o, "keyring"), logger: createLogger({ level: "warn" }) });
+  console.log(`published ${m.version} (build ${m.build}) to ${m.channel}: ${m.url}, ${m.size} bytes, sha256 ${m.sha256}`);
+}
 
 async function main(argv: string[]) {
   const [cmd, ...rest] = argv;
@@ -184,6 +204,7 @@ async function main(argv: string[]) {
     if (cmd === "serve") return await serve(rest);
     if (cmd === "database") return await database(rest);
     if (cmd === "pairing") return await pairingCommand(rest, openStore);
+    if (cmd === "publish-update") return await publish(rest);
     if (cmd === "version" || cmd === "--version") return void console.log(VERSION);
     if (cmd === "help" || cmd === "--help" || cmd === "-h") return void console.log(HELP);
     throw new UsageError(cmd ? `unknown command ${cmd}` : "no command");

@@ -14,6 +14,8 @@ export interface AppOptions {
   sourceOf?: (req: Request, env: unknown) => string;
   /** The pairing routes (src/pairing/app.ts): a box's poll for its connection, a database's claim. */
   pairing?: Hono;
+  /** The system-update channel (src/updates/app.ts): manifests and bundles from a folder. */
+  updates?: Hono;
 }
 
 /** The client stopped sending (hung up mid-body): nothing to answer, nothing wrong here. */
@@ -65,6 +67,7 @@ export function createApp(o: AppOptions) {
   app.all("/odoo-enterprise/iot/x509", (c) => c.json({ error: "Use POST." }, 405, { allow: "POST" }));
 
   if (o.pairing) app.route("/", o.pairing);
+  if (o.updates) app.route("/", o.updates);
 
   app.get("/health", async (c) => {
     try { return c.json({ status: "ok", ...(await o.health()) }); } catch (e) {
