@@ -47,6 +47,8 @@ export interface Terminals {
   stop(): Promise<void>;
   /** For tests and shutdown: resolves when no payment or refund is being worked on. */
   idle(): Promise<void>;
+  /** True while a terminal holds a payment or refund (sent, or its result still asked for): the box must not reboot. */
+  paymentInFlight(): boolean;
 }
 
 export function createTerminals(opts: TerminalsOptions): Terminals {
@@ -102,5 +104,7 @@ export function createTerminals(opts: TerminalsOptions): Terminals {
     problems() { settings(); return loadProblems; },
     stop: () => engine.stop(),
     idle: () => engine.idle(),
+    // A terminal is held from the moment a payment is accepted until its outcome is final (payments.ts).
+    paymentInFlight: () => registry.all().some((h) => h.holder !== null),
   };
 }

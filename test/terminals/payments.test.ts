@@ -37,6 +37,16 @@ describe("payments", () => {
     expect(p.result.poiTransactionId).toBe(e.poiTransactionId!);
   });
 
+  test("paymentInFlight (the updater's reboot guard) is true from the accepted payment until its result is final", async () => {
+    expect(box.terminals.paymentInFlight()).toBe(false);
+    const r = await box.pay({ amount: 777, currency: "EUR", reference: order() });
+    expect(r.status).toBe(201);
+    expect(box.terminals.paymentInFlight()).toBe(true);
+    await box.settle(r.body.id);
+    await box.terminals.idle();
+    expect(box.terminals.paymentInFlight()).toBe(false);
+  });
+
   test("the same Idempotency-Key replays the payment; with another body it is refused (409); nothing charged twice", async () => {
     const ref = order(), key = crypto.randomUUID();
     const first = await box.pay({ amount: 500, currency: "EUR", reference: ref }, key);
