@@ -176,6 +176,8 @@ export function createUpdater(d: UpdaterDeps) {
     installFile,
     /** A look at the channel now; `install`: also download, install and reboot (an admin asked). */
     check: (o: { install: boolean }) => look({ install: o.install, asked: true }),
+    /** The daily look of the daemon (what its timer runs): nothing while held. */
+    scheduledLook: () => look({ install: true, asked: false }),
     hold: () => { store.update((s) => { s.held = true; }); log.info("updates held"); },
     resume: () => { store.update((s) => { s.held = false; }); log.info("updates resumed"); },
     state: (): UpdateState => store.get(),
