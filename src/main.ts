@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { mkdirSync, chmodSync } from "node:fs";
 import { commandArgs, parseOptions, type ServeOptions } from "./cli/options";
 import { createLogger, isLevel, type Logger } from "./log/index";
-import { bootConfigPath, dataFiles, ledsDir, procDir } from "./host/paths";
+import { bootConfigPath, dataFiles, ledsDir, procDir, updateHostPaths } from "./host/paths";
 import { openConfigStore } from "./config/store";
 import { importBootConf } from "./config/import";
 import { createCertificateStore } from "./cert/store";
@@ -41,12 +41,19 @@ import { connectionStore } from "./odoo/store";
 import { boxFacts } from "./odoo/facts";
 import { readIdentifier } from "./odoo/identity";
 import { createPairing, pairingServiceUrl } from "./odoo/pairing";
+import { createUpdater, type Updater, type UpdateView } from "./update/index";
+import { createRauc, spawnRun } from "./update/rauc";
+import { formatView, updateCommand } from "./update/cli";
 
 const USAGE = `usage: iotbox <command> [options]
   serve                 run the box (homepage, local API, certificate, LEDs)
   status [--json]       print the box's state
   cert [--json]         check the certificate now and fetch one if needed; exit 1 on error
   diagnose [--json] [--lang es]  run the network diagnosis now, with the box's configuration
+  update status [--json]          the running version, channel, last check, last update and refusal
+  update check [--install]        look at the update channel now; --install: also download, install, reboot
+  update install FILE [--no-reboot]  check a bundle (signature, device, version) and install it; exit 1 if refused
+  update hold | resume            stop / allow automatic updates
   version               print the version
 options (also IOTBOX_… environment variables): --data-dir, --boot-dir, --http-port, --https-port, --sysfs, --lan-ip`;
 
@@ -75,6 +82,25 @@ function openBox(opts: ServeOptions, logger: Logger) {
   return { files, config, credentials, store, lan };
 }
 type Box = ReturnType<typeof openBox>;
+
+/**
+ * System updates (src/update): RAUC and the files of the image from updateHostPaths, the channel
+ * from the configuration, the manifests from the vendor service (the pairing service's base, the
+ * same host that serves the certificate service's box-facing routes) unless `update.url` is set.
+ */
+function openUpdater(box: Box, logger: Logger, paymentInFlight: () => boolean): Updater {
+  const paths = updateHostPaths(process.env);
+  return createUpdater({
+    paths, statePath: box.files.update, logger, fallbackVersion: VERSION, paymentInFlight,
+    rauc: createRauc({ binary: paths.rauc, keyring: paths.keyring, logger }),
+    settings: () => { const c = box.config.get(); return { channel: c.update.channel, base: c.update.url ?? pairingServiceUrl(c.provisioningUrl), quietHours: c.update.quietHours }; },
+    reboot: async () => {
+      const r = await spawnRun([paths.updateReboot], 120_000).catch((e) => ({ exitCode: -1, stdout: "", stderr: (e as Error).message }));
+      if (r.exitCode !== 0) logger.error("update-reboot failed", { exit: r.exitCode, stderr: r.stderr.trim().slice(-1000) });
+      return r.exitCode === 0;
+    },
+  });
+}
 
 /** True when the terminals' settings hold a terminal or a POS pairing (only an admin can add them), or cannot be read. */
 function terminalsInUse(dir: string): boolean {
@@ -134,16 +160,18 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   const pairing = createPairing({ logger, serviceUrl: () => pairingServiceUrl(box.config.get().provisioningUrl), serialNumber: identifier, connected: odoo.connected,
     hasNetwork: () => !!box.lan()?.ipv4 && network?.state().mode !== "ap", onConnection: (c) => odoo.adopt(c, "pairing") });
 
+  const updater = openUpdater(box, logger, () => terminals.paymentInFlight());
+
   const auth = createAuth({ credentials: box.credentials });
   sessionsEnd.push(() => auth.endAllSessions());
   const statusSources = { lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: facts.get,
-    httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems, diagnostics: diagActive, adminState: () => box.credentials.state(), odoo: () => odoo.status() };
+    httpsPort: () => servers?.httpsPort ?? opts.httpsPort, setupProblems, diagnostics: diagActive, adminState: () => box.credentials.state(), odoo: () => odoo.status(), update: () => updater.view() };
   let serverRef: { requestIP?: (r: Request) => { address: string } | null } | null = null;
   const front = createHttpFront({
     web: { ...statusSources, store: box.config, auth, logger, describeDiag, freshFacts: () => facts.fresh(),
       restart: () => { logger.info("exiting for restart"); process.exit(75); },
       clientAddress: (c) => serverRef?.requestIP?.(c.req.raw)?.address ?? "unknown",
-      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit(), odooLink: odoo },
+      terminals: () => terminals.list(), lockedReason: () => box.credentials.problem(), onVisit: () => diagnostics?.visit(), odooLink: odoo, updater },
     terminals, network, auth, logger, connectionToken: () => odoo.token(),
     ownHosts: createOwnHosts({ lanIp: () => box.lan()?.ipv4 ?? null, hostname: () => hostname(), httpsName: () => { const u = lifecycle.url(); return u ? new URL(u).hostname : null; } }),
   });
@@ -223,6 +251,8 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   void terminals.start().catch((e) => logger.error("terminals start failed", { error: (e as Error).message }));
   odoo.start();
   if (process.env.IOTBOX_PAIRING !== "off") pairing.start(); // off: a lab or test with no vendor service
+  // The daily look runs on the appliance (or with IOTBOX_UPDATES=on), never on a developer's machine or in CI.
+  if (process.env.IOTBOX_UPDATES === "on" || (process.env.IOTBOX_MANAGE_HOST === "1" && process.env.IOTBOX_UPDATES !== "off")) updater.start();
 
   const shutdown = async (sig: string) => {
     logger.info("stopping", { signal: sig });
@@ -232,6 +262,7 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
     network?.stop();
     lifecycle.stop();
     pairing.stop();
+    updater.stop();
     await odoo.stop();
     facts.stop();
     await terminals.stop().catch(() => {});
@@ -319,6 +350,7 @@ function printStatus(s: Status, json: boolean) {
   console.log(`certificate: ${c.code ?? "OK"}${c.subject ? `  subject ${c.subject}  valid ${c.notBefore} → ${c.notAfter}` : ""}`);
   if (c.code) { console.log(`  ${c.meaning}`); console.log(`  what to do: ${c.remedy}`); if (c.detail) console.log(`  detail: ${c.detail}`); }
   if (c.url) console.log(`url: ${c.url}`);
+  if (s.update) { console.log("software update:"); for (const l of formatView(s.update)) console.log(`  ${l}`); }
 }
 
 async function offlineStatus(opts: ServeOptions, logger: Logger, check: boolean): Promise<Status> {
@@ -332,7 +364,9 @@ async function offlineStatus(opts: ServeOptions, logger: Logger, check: boolean)
   if (check) await lifecycle.check("cli"); else await lifecycle.serveBest();
   lifecycle.stop();
   const facts = await readSystemFacts(opts.dataDir).catch(() => ({ cpuTempC: null, memUsedPct: null, memTotalMb: null, diskUsedPct: null, uptimeS: 0, updatedAt: null }));
-  return buildStatus({ lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: () => facts, httpsPort: () => opts.httpsPort, setupProblems: () => box.config.get().bootImport?.problems ?? [] });
+  const updater = openUpdater(box, logger, () => false);
+  return buildStatus({ lifecycle, config: () => box.config.get(), version: VERSION, lan: box.lan, hostname: () => hostname(), facts: () => facts, httpsPort: () => opts.httpsPort, setupProblems: () => box.config.get().bootImport?.problems ?? [],
+    update: () => updater.view() });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -365,6 +399,15 @@ export async function main(argv: string[]): Promise<number> {
       const ip = lanAddress(opts.lanIp)?.ipv4 ?? null;
       const name = boxNameFor(cfg, ip, createCertificateStore(dataFiles(opts).certDir).readCurrent().kind === "ok");
       return await diagnoseCommand(commandArgs(args), diagTargets(cfg, ip, name ? `https://${name}` : null));
+    }
+    case "update": {
+      const logger = createLogger({ level: isLevel(envLevel) ? envLevel : "warn", write: (l) => process.stderr.write(l + "\n") });
+      const box = openBox(opts, logger);
+      // What the daemon knows (a payment in flight, the next look); null when none answers.
+      const daemon = async () => ((await fromDaemon(opts, "/api/status")) as { update?: UpdateView | null } | null)?.update ?? null;
+      const live = await daemon();
+      const updater = openUpdater(box, logger, () => live?.paymentInFlight ?? false);
+      return await updateCommand(commandArgs(args), flags, updater, { out: (l) => console.log(l), err: (l) => console.error(l), daemonView: async () => live });
     }
     case "version": case "--version": console.log(VERSION); return 0;
     case undefined: case "help": case "--help": console.log(USAGE); return cmd ? 0 : 2;

@@ -18,6 +18,7 @@ import { problem } from "./problem";
 import { httpsUrl, type StatusSources } from "./status";
 import type { TerminalRow } from "./page";
 import type { OdooLink } from "../odoo/index";
+import type { Updater } from "../update/index";
 
 export interface Mount {
   path: string;
@@ -45,6 +46,8 @@ export interface WebDeps extends StatusSources {
   onVisit?: () => void;
   /** Connect to / disconnect from the database (src/odoo): the settings' Connect card. */
   odooLink?: Pick<OdooLink, "connect" | "disconnect" | "secrets">;
+  /** System updates (src/update): the admin's Update now / Hold / Resume. */
+  updater?: Pick<Updater, "check" | "hold" | "resume">;
 }
 
 const ADMIN_PATHS = ["/settings", "/settings/*", "/login", "/logout"];

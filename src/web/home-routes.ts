@@ -44,7 +44,8 @@ export function createHomeRoutes(d: WebDeps): Hono {
     const terms = d.terminals ? await d.terminals().catch(() => []) : null;
     const csp = nameCheckCsp(status.cert.url); // the page fetches the HTTPS name from this browser (name-check.ts)
     if (csp) c.header("content-security-policy", csp);
-    return c.html(homePage(status, lang, terms, { goToName: go }));
+    const admin = isHttps && d.auth.isAdmin(c) ? { csrf: d.auth.csrfToken(c) } : null;
+    return c.html(homePage(status, lang, terms, { goToName: go, admin }));
   });
 
   // The CLI on the box (`iotbox cert`, from loopback) checks now; anyone else gets the shared,

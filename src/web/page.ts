@@ -9,6 +9,7 @@ import { WORDS, type Words } from "./i18n";
 import { homepageWatch, nameCheckSlot, shownByNameCheck } from "./name-check";
 import type { Status } from "./status";
 import { connectCard, odooCard } from "./odoo-card";
+import { updateCard } from "./update-card";
 
 type H = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -74,7 +75,8 @@ ${causes.map((d) => html`<p><b>${w.causeFound}:</b> <span class="code">${d.code}
 export interface TerminalRow { id: string; address: string; poiid: string; state: string; lastError?: string }
 
 /** `goToName`: once this browser has reached the box's HTTPS name, the page moves there. */
-export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null, o: { goToName?: boolean } = {}): H {
+/** `admin`: a logged-in admin over HTTPS (the update card's buttons carry its CSRF token). */
+export function homePage(s: Status, lang: Lang, terminals: TerminalRow[] | null, o: { goToName?: boolean; admin?: { csrf: string } | null } = {}): H {
   const w = WORDS[lang];
   const c = s.cert;
   const sys = s.system;
@@ -86,6 +88,7 @@ ${s.setupProblems.length ? html`<section class="card"><h2>${w.setupProblems}</h2
 <dt>${w.ip}</dt><dd>${s.box.ip ?? w.unknown}</dd><dt>${w.mac}</dt><dd>${s.box.mac ?? w.unknown}</dd><dt>${w.version}</dt><dd>${s.box.version}</dd>
 </dl></section>
 ${odooCard(s.odoo, lang, s.odoo?.pairing ?? null)}
+${updateCard(s.update, lang, o.admin ?? null)}
 <section class="card"><details id="cert"><summary><span class="cog" aria-hidden="true">⚙</span>${w.certificate}</summary><dl style="margin-top:10px">
 ${c.subject ? html`<dt>${w.subject}</dt><dd>${c.subject}</dd><dt>${w.issuer}</dt><dd>${c.issuer}</dd><dt>${w.validFrom}</dt><dd>${fmtDate(c.notBefore, lang)}</dd><dt>${w.validUntil}</dt><dd>${fmtDate(c.notAfter, lang)}</dd>` : ""}
 <dt>${w.lastCheck}</dt><dd>${fmtDate(c.lastCheckAt, lang)}</dd><dt>${w.nextCheck}</dt><dd>${fmtDate(c.nextCheckAt, lang)}</dd>

@@ -14,6 +14,7 @@ import { field, readForm } from "./body";
 import { logBundle } from "./log-bundle";
 import { clientOf } from "./home-routes";
 import type { WebDeps } from "./app";
+import { addUpdateRoutes } from "./update-routes";
 
 export function createSettingsRoutes(d: WebDeps): Hono {
   const app = new Hono();
@@ -75,6 +76,7 @@ export function createSettingsRoutes(d: WebDeps): Hono {
   app.post("/logout", (c) => { d.auth.endSession(c); return c.redirect(`/?lang=${pickLang(c)}`, 303); });
 
   app.use("/settings/*", requireAdmin);
+  addUpdateRoutes(app, d);
 
   const saveForm = (names: string[], apply: (v: Record<string, string>) => void) => async (c: Context) => {
     const body = await readForm(c);

@@ -6,6 +6,7 @@ import type { LanAddress } from "../net/address";
 import type { SystemFacts } from "../system/facts";
 import type { OdooStatus } from "../odoo/index";
 import { describeOdoo } from "../odoo/codes";
+import type { UpdateView } from "../update/index";
 
 export interface DiagItem { code: string; severity: "error" | "warning"; since: string; led: "net" | "dns" | "firewall" | "tls" | "clock" | "portal" | "unexplained"; detail?: string }
 export interface DiagDescription { title: string; meaning: string; remedy: string }
@@ -25,6 +26,8 @@ export interface StatusSources {
   adminState?: () => "set" | "open" | "locked";
   /** The link to the database (src/odoo), when the runtime has one. */
   odoo?: () => OdooStatus;
+  /** System updates (src/update): running version, channel, last look and outcome. */
+  update?: () => UpdateView;
 }
 
 export function httpsUrl(s: StatusSources): string | null {
@@ -61,6 +64,7 @@ export function buildStatus(s: StatusSources, lang: Lang = "en") {
     configured: { server: !!cfg.serverUrl, credential: !!(cfg.dbUuid && cfg.enterpriseCode), adminPassword: s.adminState?.() ?? "open" },
     setupProblems: s.setupProblems(),
     odoo: odooView(s, lang),
+    update: s.update?.() ?? null,
     system: s.facts(),
   };
 }

@@ -28,6 +28,7 @@ import { boxFacts } from "../../src/odoo/facts";
 import type { FetchLike } from "../../src/odoo/client";
 import type { Timeouts } from "../../src/terminals/payments";
 
+import type { Updater, UpdateView } from "../../src/update/index";
 export const LAN_IP = "192.168.1.10";
 const facts = { cpuTempC: 48.3, memUsedPct: 31, memTotalMb: 922, diskUsedPct: 12, uptimeS: 3725, updatedAt: null };
 
@@ -36,7 +37,8 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
   /** How the database link reaches a database (default: never leaves this process; a test passes fetch for a double on loopback). */ odooFetch?: FetchLike;
   /** The pairing code's state the homepage shows while not connected. */ pairing?: () => PairingView | null;
   /** A database connection token (the key of the database's signed requests). */ connectionToken?: string;
-  /** The payment engine's timeouts (tests with a terminal simulator shorten them). */ terminalTimeouts?: Partial<Timeouts> } = {}) {
+  /** The payment engine's timeouts (tests with a terminal simulator shorten them). */ terminalTimeouts?: Partial<Timeouts>;
+  /** System updates: the view the status shows and the admin's buttons (a test double). */ update?: { view: () => UpdateView; updater: Pick<Updater, "check" | "hold" | "resume"> } } = {}) {
   const dir = o.dataDir ? null : makeBoxDir();
   const dataDir = o.dataDir ?? dir!.dataDir;
   const logs: string[] = [];
@@ -69,7 +71,8 @@ export async function startHttpBox(o: { dataDir?: string; password?: string; /**
     web: { lifecycle, config: () => config.get(), store: config, auth, logger, version: "9.9.9-test", lan: () => ({ ifname: "eth0", ipv4: LAN_IP, mac: "b8:27:eb:12:34:56" }),
       hostname: () => "caja-01", facts: () => facts, httpsPort: () => servers?.httpsPort ?? 443, setupProblems: () => config.loadProblems, describeDiag,
       restart: () => { restarts++; }, clientAddress: (c) => o.client ?? serverRef?.requestIP(c.req.raw)?.address ?? "unknown", terminals: () => terminals.list(),
-      lockedReason: () => credentials.problem(), adminState: () => credentials.state(), odoo: () => odoo.status(), odooLink: odoo },
+      lockedReason: () => credentials.problem(), adminState: () => credentials.state(), odoo: () => odoo.status(), odooLink: odoo,
+      ...(o.update ? { update: o.update.view, updater: o.update.updater } : {}) },
     terminals, network, auth, logger, ownHosts: () => hosts, connectionToken: () => o.connectionToken ?? null,
   });
   let serverRef: { requestIP(r: Request): { address: string } | null } | null = null;
