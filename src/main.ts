@@ -33,7 +33,7 @@ import { boxNameFor, readConfigForDiagnosis } from "./diagnostics/box-config";
 import type { BoxConfig } from "./config/schema";
 import { createNetworkSupervisor, realNmcli, type NetworkSupervisor } from "./network/index";
 import { splitCerts } from "./cert/x509";
-import { copyFileSync, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, realpathSync, renameSync, statSync } from "node:fs";
 import { writeFileAtomic } from "./fs/atomic";
 import { join } from "node:path";
 import { createOdooLink } from "./odoo/index";
@@ -334,6 +334,16 @@ function diagTargets(cfg: BoxConfig, ip: string | null, url: string | null) {
   );
 }
 
+/** One JSON line to <data>/log/update-cli.log, kept under 1 MiB (one older file beside it). */
+function appendCliLog(dir: string, line: string) {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, "update-cli.log");
+    if (existsSync(file) && statSync(file).size > 1 << 20) renameSync(file, `${file}.1`);
+    appendFileSync(file, line + "\n", { mode: 0o600 });
+  } catch {}
+}
+
 /** Ask the running daemon first (it owns the state); work offline only when none answers. */
 async function fromDaemon(opts: ServeOptions, path: string, method = "GET"): Promise<unknown | null> {
   try {
@@ -401,7 +411,9 @@ export async function main(argv: string[]): Promise<number> {
       return await diagnoseCommand(commandArgs(args), diagTargets(cfg, ip, name ? `https://${name}` : null));
     }
     case "update": {
-      const logger = createLogger({ level: isLevel(envLevel) ? envLevel : "warn", write: (l) => process.stderr.write(l + "\n") });
+      // rauc's own words are for the log, not the technician's screen: <data>/log/update-cli.log (stderr too with --verbose).
+      const logFile = dataFiles(opts).logDir;
+      const logger = createLogger({ level: isLevel(envLevel) ? envLevel : "info", write: (l) => { if (flags.has("--verbose")) process.stderr.write(l + "\n"); appendCliLog(logFile, l); } });
       const box = openBox(opts, logger);
       // What the daemon knows (a payment in flight, the next look); null when none answers.
       const daemon = async () => ((await fromDaemon(opts, "/api/status")) as { update?: UpdateView | null } | null)?.update ?? null;
