@@ -18,7 +18,7 @@ import type { Rauc } from "./rauc";
 import { readOutcome } from "./result";
 import { decideReboot, DEFAULT_QUIET, formatQuietWindow, localMinuteOfDay, nextLookDelay, parseQuietWindow } from "./schedule";
 import { openStateStore, type UpdateState } from "./state";
-import { compareReleases, parseRelease, type Release } from "./version";
+import { parseRelease, type Release } from "./version";
 
 export interface UpdaterDeps {
   paths: UpdateHostPaths;
@@ -57,6 +57,7 @@ export function createUpdater(d: UpdaterDeps) {
   let rebootTimer: ReturnType<typeof setInterval> | null = null;
   let nextLookAt: string | null = null;
   let busy: "checking" | "downloading" | "installing" | null = null;
+  let rebootFailedAt: number | null = null;
 
   const running = (): Release => {
     let text: string | null = null;
@@ -89,8 +90,11 @@ export function createUpdater(d: UpdaterDeps) {
     const s = store.get();
     const decision = decideReboot({ pending: !!s.pendingReboot, minuteOfDay: minuteOfDay(now()), window: quiet(), paymentInFlight: d.paymentInFlight(), now: asked });
     if (!decision.reboot) { if (decision.why === "payment-in-flight") log.info("reboot into the update waits for the payment to end"); return false; }
+    // A failed update-reboot is not retried every minute by the quiet-time poll: once an hour.
+    if (!asked && rebootFailedAt !== null && now().getTime() - rebootFailedAt < 3600_000) return false;
     log.info("rebooting into the update", { version: s.pendingReboot!.version });
     const ok = await d.reboot();
+    rebootFailedAt = ok ? null : now().getTime();
     if (!ok) log.error("update-reboot failed; the box stays on its current system");
     return ok;
   }
@@ -128,7 +132,7 @@ export function createUpdater(d: UpdaterDeps) {
     if (!o.install || found.kind !== "available") return base;
     // Already written to the other slot, waiting for its reboot: do not write it again.
     const pending = store.get().pendingReboot;
-    if (pending && compareReleases({ version: pending.version, build: m.build }, { version: m.version, build: m.build }) === 0) {
+    if (pending && pending.version === m.version) {
       return { ...base, install: { ok: true, version: pending.version, rebooting: await maybeReboot(o.asked) } };
     }
     const release = tryLock(lockPath);
