@@ -58,6 +58,7 @@ export function createUpdater(d: UpdaterDeps) {
   let nextLookAt: string | null = null;
   let busy: "checking" | "downloading" | "installing" | null = null;
   let rebootFailedAt: number | null = null;
+  let rebootAskedAt: number | null = null;
 
   const running = (): Release => {
     let text: string | null = null;
@@ -92,9 +93,12 @@ export function createUpdater(d: UpdaterDeps) {
     if (!decision.reboot) { if (decision.why === "payment-in-flight") log.info("reboot into the update waits for the payment to end"); return false; }
     // A failed update-reboot is not retried every minute by the quiet-time poll: once an hour.
     if (!asked && rebootFailedAt !== null && now().getTime() - rebootFailedAt < 3600_000) return false;
+    // update-reboot said yes: the system is going down; do not ask again while it does.
+    if (!asked && rebootAskedAt !== null && now().getTime() - rebootAskedAt < 600_000) return false;
     log.info("rebooting into the update", { version: s.pendingReboot!.version });
     const ok = await d.reboot();
     rebootFailedAt = ok ? null : now().getTime();
+    if (ok) rebootAskedAt = now().getTime();
     if (!ok) log.error("update-reboot failed; the box stays on its current system");
     return ok;
   }

@@ -27,7 +27,7 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-function box(o: { minute?: number; payment?: () => boolean; rebootOk?: boolean } = {}) {
+function box(o: { minute?: number; payment?: () => boolean; rebootOk?: boolean; random?: number; rebootPollMs?: number } = {}) {
   const root = mkdtempSync(join(dir, "root-"));
   mkdirSync(join(root, "etc/rauc"), { recursive: true });
   writeFileSync(join(root, "etc/rauc/vendor-keyring.pem"), readFileSync(key.cert));
@@ -39,7 +39,7 @@ function box(o: { minute?: number; payment?: () => boolean; rebootOk?: boolean }
   const rauc = { ...real, install: async (f: string) => { installs.push(f); return { ok: true, exitCode: 0, stderr: "" }; } };
   const u = createUpdater({ paths, statePath: join(root, "data/update.json"), rauc, logger, fallbackVersion: "dev",
     settings: () => ({ channel: "stable", base, quietHours: "02:00-05:00" }), paymentInFlight: o.payment ?? (() => false),
-    reboot: async () => { reboots++; return o.rebootOk ?? true; }, minuteOfDay: () => o.minute ?? 600, now: () => new Date("2026-12-02T10:00:00Z"), random: () => 0.5 });
+    reboot: async () => { reboots++; return o.rebootOk ?? true; }, minuteOfDay: () => o.minute ?? 600, now: () => new Date("2026-12-02T10:00:00Z"), random: () => o.random ?? 0.5, rebootPollMs: o.rebootPollMs });
   return { u, root, paths, installs, reboots: () => reboots };
 }
 
@@ -127,6 +127,32 @@ describe("the updater", () => {
     expect(b.installs).toEqual([]);
     expect(readdirSync(join(b.paths.osUpdateDir, "download"))).toEqual([]);
     writeFileSync(join(pub, "stable.json"), JSON.stringify(m));
+  });
+
+  test("start: the first look 3–10 min later (injected clock and draw); an installed update waits for the quiet window, then the poll reboots", async () => {
+    const b = box({ random: 0, rebootPollMs: 20 });
+    const good = makeBundle(dir, { key, version: "0.2.3", build: 1_769_000_000, name: "good3.raucb" });
+    expect(await b.u.installFile(good, { reboot: false })).toMatchObject({ ok: true });
+    b.u.start();
+    try {
+      expect(b.u.view().nextCheckAt).toBe("2026-12-02T10:03:00.000Z");
+      await Bun.sleep(100);
+      expect(b.reboots()).toBe(0);       // 10:00 local: not quiet time
+    } finally { b.u.stop(); }
+    const q = box({ random: 0, rebootPollMs: 20, minute: 3 * 60 });
+    expect(await q.u.installFile(good, { reboot: false })).toMatchObject({ ok: true });
+    q.u.start();
+    try { await Bun.sleep(150); expect(q.reboots()).toBe(1); } finally { q.u.stop(); }
+  });
+
+  test("after the reboot: the pending install is settled by the health check's verdict", async () => {
+    const b = box();
+    const good = makeBundle(dir, { key, version: "0.2.4", build: 1_769_000_000, name: "good4.raucb" });
+    expect(await b.u.installFile(good, { reboot: false })).toMatchObject({ ok: true });
+    expect(b.u.view().pendingReboot).not.toBeNull();
+    writeFileSync(join(b.paths.osUpdateDir, "result"), "2099-01-01T00:00:00Z rolled-back 0.2.4: slot B did not come up healthy; back on slot A\n");
+    b.u.start(); b.u.stop();
+    expect(b.u.view().pendingReboot).toBeNull();
   });
 
   test("the health check's verdict is shown: rolled back", async () => {
