@@ -75,21 +75,21 @@ export function createUpdater(d: UpdaterDeps) {
   const quiet = () => parseQuietWindow(d.settings().quietHours) ?? DEFAULT_QUIET;
 
   /** Check a bundle file, then write it to the other slot. The caller holds the lock. */
-  async function checkAndInstall(file: string): Promise<{ ok: true; info: BundleInfo } | { ok: false; code: UpdateCode; message: string }> {
+  async function checkAndInstall(file: string, asap: boolean): Promise<{ ok: true; info: BundleInfo } | { ok: false; code: UpdateCode; message: string }> {
     const verdict = decideBundle(await d.rauc.info(file), running());
     if (!verdict.ok) return fail(verdict.code, verdict.info ? `bundle ${verdict.info.version} (${verdict.info.compatible})` : file);
     busy = "installing";
     log.info("installing update", { version: verdict.info.version, build: verdict.info.build });
     const r = await d.rauc.install(file);
     if (!r.ok) return fail("ERR_IOT_UPDATE_INSTALL_FAILED", `rauc exit ${r.exitCode}`);
-    store.update((s) => { s.pendingReboot = { version: verdict.info.version, installedAt: iso() }; s.lastError = null; s.download = null; });
+    store.update((s) => { s.pendingReboot = { version: verdict.info.version, installedAt: iso(), asap }; s.lastError = null; s.download = null; });
     return { ok: true, info: verdict.info };
   }
 
   /** Reboot into the installed slot if allowed now (`asked`: an admin or technician asked, so no quiet time needed). */
   async function maybeReboot(asked: boolean): Promise<boolean> {
     const s = store.get();
-    const decision = decideReboot({ pending: !!s.pendingReboot, minuteOfDay: minuteOfDay(now()), window: quiet(), paymentInFlight: d.paymentInFlight(), now: asked });
+    const decision = decideReboot({ pending: !!s.pendingReboot, minuteOfDay: minuteOfDay(now()), window: quiet(), paymentInFlight: d.paymentInFlight(), now: asked || !!s.pendingReboot?.asap });
     if (!decision.reboot) { if (decision.why === "payment-in-flight") log.info("reboot into the update waits for the payment to end"); return false; }
     // A failed update-reboot is not retried every minute by the quiet-time poll: once an hour.
     if (!asked && rebootFailedAt !== null && now().getTime() - rebootFailedAt < 3600_000) return false;
@@ -107,7 +107,7 @@ export function createUpdater(d: UpdaterDeps) {
     const release = tryLock(lockPath);
     if (!release) return { ok: false, code: "ERR_IOT_UPDATE_BUSY", message: UPDATE_CODES.ERR_IOT_UPDATE_BUSY };
     try {
-      const r = await checkAndInstall(file);
+      const r = await checkAndInstall(file, o.reboot);
       if (!r.ok) return r;
       return { ok: true, version: r.info.version, rebooting: o.reboot ? await maybeReboot(true) : false };
     } finally { busy = null; release(); }
@@ -155,7 +155,7 @@ export function createUpdater(d: UpdaterDeps) {
         const err = e instanceof UpdateError ? e : new UpdateError("ERR_IOT_UPDATE_DOWNLOAD", undefined, (e as Error).message);
         return { ...base, install: fail(err.code, err.detail) };
       }
-      const r = await checkAndInstall(file);
+      const r = await checkAndInstall(file, o.asked);
       if (!r.ok) return { ...base, install: r };
       return { ...base, install: { ok: true, version: r.info.version, rebooting: await maybeReboot(o.asked) } };
     } finally { busy = null; release(); }

@@ -59,7 +59,7 @@ describe("state file and the health check's files", () => {
   test("a damaged state decodes field by field; garbage is the defaults", () => {
     expect(decodeState(null)).toEqual(DEFAULT_STATE);
     expect(decodeState({ held: "yes", lastError: { code: "ERR_SOMETHING", message: "x", at: "t" }, download: { version: "1", sha256: "a", have: 10, size: 5, at: "t" } })).toEqual(DEFAULT_STATE);
-    expect(decodeState({ held: true, pendingReboot: { version: "0.3.0", installedAt: "2026-01-01T00:00:00Z" } })).toEqual({ ...DEFAULT_STATE, held: true, pendingReboot: { version: "0.3.0", installedAt: "2026-01-01T00:00:00Z" } });
+    expect(decodeState({ held: true, pendingReboot: { version: "0.3.0", installedAt: "2026-01-01T00:00:00Z" } })).toEqual({ ...DEFAULT_STATE, held: true, pendingReboot: { version: "0.3.0", installedAt: "2026-01-01T00:00:00Z", asap: false } });
     fc.assert(fc.property(fc.jsonValue(), (v) => { decodeState(v); }), { numRuns: 500 });
   });
   test("the result line and the trial file", () => {

@@ -15,7 +15,7 @@ export interface UpdateState {
   lastError: { code: UpdateCode; message: string; at: string } | null;
   download: { version: string; sha256: string; have: number; size: number; at: string } | null;
   /** Written to the other slot; waits for a quiet time and no payment to reboot. */
-  pendingReboot: { version: string; installedAt: string } | null;
+  pendingReboot: { version: string; installedAt: string; /** asked for by an admin or technician: reboot as soon as no payment is in flight, not only in quiet hours */ asap: boolean } | null;
 }
 
 export const DEFAULT_STATE: UpdateState = { held: false, lastCheck: null, lastError: null, download: null, pendingReboot: null };
@@ -36,7 +36,7 @@ export function decodeState(raw: unknown): UpdateState {
   const d = raw.download;
   if (obj(d) && text(d.version, 128) && text(d.sha256, 64) && count(d.have) && count(d.size) && d.have <= d.size && text(d.at, 64)) s.download = { version: d.version, sha256: d.sha256, have: d.have, size: d.size, at: d.at };
   const p = raw.pendingReboot;
-  if (obj(p) && text(p.version, 128) && text(p.installedAt, 64)) s.pendingReboot = { version: p.version, installedAt: p.installedAt };
+  if (obj(p) && text(p.version, 128) && text(p.installedAt, 64)) s.pendingReboot = { version: p.version, installedAt: p.installedAt, asap: p.asap === true };
   return s;
 }
 

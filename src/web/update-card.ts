@@ -14,13 +14,13 @@ type H = HtmlEscapedString | Promise<HtmlEscapedString>;
 const W = {
   en: { title: "Software updates", running: "Running version", channel: "Channel", lastCheck: "Last check", never: "never", lastUpdate: "Last update",
     held: "Updates are held: the box does not look for or install updates.", now: "Update now", hold: "Hold updates", resume: "Resume updates",
-    installed: "installed and running", rolledBack: "The new version did not start correctly, so the box went back to the previous version by itself. Everything was kept: settings, certificate, terminals and payments.",
-    pending: "Installed; the box restarts into it during the quiet hours", payment: "(a payment is in progress: it waits)", refused: "Last refusal", upToDate: "up to date", available: "available", failed: "failed",
+    installed: "installed and running", rolledBackShort: "rolled back", rolledBack: "The new version did not start correctly, so the box went back to the previous version by itself. Everything was kept: settings, certificate, terminals and payments.",
+    pending: "Installed; the box restarts into it during the quiet hours (or as soon as no payment is in progress, when asked for)", payment: "(a payment is in progress: it waits)", refused: "Last refusal", upToDate: "up to date", available: "available", failed: "failed",
     downloading: "Downloading" },
   es: { title: "Actualizaciones", running: "Versión en uso", channel: "Canal", lastCheck: "Última comprobación", never: "nunca", lastUpdate: "Última actualización",
     held: "Las actualizaciones están en pausa: la caja no busca ni instala actualizaciones.", now: "Actualizar ahora", hold: "Pausar actualizaciones", resume: "Reanudar actualizaciones",
-    installed: "instalada y en uso", rolledBack: "La nueva versión no arrancó bien, así que la caja volvió sola a la versión anterior. Se conservó todo: ajustes, certificado, terminales y pagos.",
-    pending: "Instalada; la caja se reinicia con ella en las horas tranquilas", payment: "(hay un pago en curso: espera)", refused: "Último rechazo", upToDate: "al día", available: "disponible", failed: "falló",
+    installed: "instalada y en uso", rolledBackShort: "revertida", rolledBack: "La nueva versión no arrancó bien, así que la caja volvió sola a la versión anterior. Se conservó todo: ajustes, certificado, terminales y pagos.",
+    pending: "Instalada; la caja se reinicia con ella en las horas tranquilas (o en cuanto no haya un pago en curso, si se pidió)", payment: "(hay un pago en curso: espera)", refused: "Último rechazo", upToDate: "al día", available: "disponible", failed: "falló",
     downloading: "Descargando" },
 };
 
@@ -33,7 +33,7 @@ export function updateCard(v: UpdateView | null | undefined, lang: Lang, admin: 
   return html`<section class="card" id="update"><h2>${w.title}</h2><dl>
 <dt>${w.running}</dt><dd>${v.running.version}</dd><dt>${w.channel}</dt><dd>${v.channel}</dd>
 <dt>${w.lastCheck}</dt><dd>${v.lastCheck ? `${v.lastCheck.at.slice(0, 16).replace("T", " ")} UTC — ${outcome}${v.lastCheck.version ? ` (${v.lastCheck.version})` : ""}` : w.never}</dd>
-${r ? html`<dt>${w.lastUpdate}</dt><dd>${r.outcome === "installed" ? `${r.version} ${w.installed} (${r.at?.slice(0, 10)})` : r.outcome === "rolled-back" ? `${r.version}: rolled back (${r.at?.slice(0, 10)})` : r.line}</dd>` : ""}
+${r ? html`<dt>${w.lastUpdate}</dt><dd>${r.outcome === "installed" ? `${r.version} ${w.installed} (${r.at?.slice(0, 10)})` : r.outcome === "rolled-back" ? `${r.version}: ${w.rolledBackShort} (${r.at?.slice(0, 10)})` : r.line}</dd>` : ""}
 ${v.download && !v.pendingReboot ? html`<dt>${w.downloading}</dt><dd>${v.download.version}: ${Math.floor((100 * v.download.have) / v.download.size)} %</dd>` : ""}
 </dl>
 ${r?.outcome === "rolled-back" ? html`<p class="banner err" role="alert" id="update-rolled-back">${w.rolledBack}</p>` : ""}

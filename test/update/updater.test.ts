@@ -145,6 +145,21 @@ describe("the updater", () => {
     try { await Bun.sleep(150); expect(q.reboots()).toBe(1); } finally { q.u.stop(); }
   });
 
+  test("asked for by an admin during a payment, outside quiet hours: the poll reboots as soon as the payment has ended", async () => {
+    let paying = true;
+    const b = box({ payment: () => paying, minute: 10 * 60, rebootPollMs: 20 });
+    const good = makeBundle(dir, { key, version: "0.2.5", build: 1_769_000_000, name: "good5.raucb" });
+    expect(await b.u.installFile(good, { reboot: true })).toEqual({ ok: true, version: "0.2.5", rebooting: false });
+    b.u.start();
+    try {
+      await Bun.sleep(100);
+      expect(b.reboots()).toBe(0);
+      paying = false;
+      await Bun.sleep(100);
+      expect(b.reboots()).toBe(1);
+    } finally { b.u.stop(); }
+  });
+
   test("after the reboot: the pending install is settled by the health check's verdict", async () => {
     const b = box();
     const good = makeBundle(dir, { key, version: "0.2.4", build: 1_769_000_000, name: "good4.raucb" });
