@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { classifyInfoFailure, decideBundle, decodeInfo, type InfoResult } from "./check";
 import { compareReleases, parseRelease, semverCore } from "./version";
+import { decodeStatus } from "./rauc";
 
 const running = { version: "0.2.0+g666093c81f", build: 1_764_000_000 };
 const ok = (version: string, build: number | null, compatible = "iotbox-raspberrypi-arm64"): InfoResult => ({ ok: true, info: { compatible, version, build } });
@@ -67,4 +68,11 @@ describe("the verdict on a bundle", () => {
     expect(decodeInfo("rauc-Message: …")).toBeNull();
     expect(decodeInfo("[]")).toBeNull();
   });
+});
+
+test("rauc status JSON, read defensively", () => {
+  expect(decodeStatus({ compatible: "iotbox-raspberrypi-arm64", booted: "A", boot_primary: "rootfs.0", slots: [] })).toEqual({ booted: "A", primary: "rootfs.0" });
+  expect(decodeStatus({ booted: 1 })).toEqual({ booted: null, primary: null });
+  expect(decodeStatus("A")).toBeNull();
+  expect(decodeStatus(null)).toBeNull();
 });

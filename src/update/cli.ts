@@ -14,6 +14,7 @@ export function formatView(v: UpdateView): string[] {
     `channel: ${v.channel}${v.held ? "  (updates HELD by the administrator)" : ""}`,
     `last check: ${v.lastCheck ? `${v.lastCheck.at} ${v.lastCheck.outcome}${v.lastCheck.version ? ` (channel offers ${v.lastCheck.version})` : ""}` : "never"}${v.nextCheckAt ? `; next ${v.nextCheckAt}` : ""}`];
   if (v.lastResult) lines.push(`last update: ${v.lastResult.line}${v.lastResult.outcome === "rolled-back" ? "\n  the new system did not start correctly: the box went back to the previous one by itself; settings, certificate and payments were kept" : ""}`);
+  if (v.slots?.booted) lines.push(`booted slot: ${v.slots.booted}${v.slots.primary ? ` (primary ${v.slots.primary})` : ""}`);
   if (v.trial) lines.push(`trial boot pending: slot ${v.trial.slot}, ${v.trial.version}`);
   if (v.download) lines.push(`download: ${v.download.version} ${v.download.have}/${v.download.size} bytes`);
   if (v.pendingReboot) lines.push(`installed, waiting to reboot: ${v.pendingReboot.version} (quiet hours ${v.quietHours}${v.paymentInFlight ? "; a payment is in progress" : ""})`);

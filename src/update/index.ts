@@ -14,7 +14,7 @@ import { decideBundle, type BundleInfo } from "./check";
 import { lookAtChannel } from "./delivery";
 import { downloadBundle } from "./download";
 import { tryLock } from "./lock";
-import type { Rauc } from "./rauc";
+import { decodeStatus, type Rauc } from "./rauc";
 import { readOutcome } from "./result";
 import { decideReboot, DEFAULT_QUIET, formatQuietWindow, localMinuteOfDay, nextLookDelay, parseQuietWindow } from "./schedule";
 import { openStateStore, type UpdateState } from "./state";
@@ -59,6 +59,9 @@ export function createUpdater(d: UpdaterDeps) {
   let busy: "checking" | "downloading" | "installing" | null = null;
   let rebootFailedAt: number | null = null;
   let rebootAskedAt: number | null = null;
+  // rauc status (D-Bus, on the box): read at start and after an install, shown as it was then.
+  let slots: ReturnType<typeof decodeStatus> = null;
+  const readSlots = () => void d.rauc.status().then((j) => { slots = decodeStatus(j); }, () => {});
 
   const running = (): Release => {
     let text: string | null = null;
@@ -83,6 +86,7 @@ export function createUpdater(d: UpdaterDeps) {
     const r = await d.rauc.install(file);
     if (!r.ok) return fail("ERR_IOT_UPDATE_INSTALL_FAILED", `rauc exit ${r.exitCode}`);
     store.update((s) => { s.pendingReboot = { version: verdict.info.version, installedAt: iso(), asap }; s.lastError = null; s.download = null; });
+    readSlots();
     return { ok: true, info: verdict.info };
   }
 
@@ -190,9 +194,10 @@ export function createUpdater(d: UpdaterDeps) {
     resume: () => { store.update((s) => { s.held = false; }); log.info("updates resumed"); },
     state: (): UpdateState => store.get(),
     view: () => updateView({ state: store.get(), running: running(), ...readOutcome(d.paths.osUpdateDir), channel: d.settings().channel, quietHours: formatQuietWindow(quiet()),
-      paymentInFlight: d.paymentInFlight(), nextCheckAt: nextLookAt, busy }),
+      paymentInFlight: d.paymentInFlight(), nextCheckAt: nextLookAt, busy, slots }),
     start() {
       settlePending();
+      readSlots();
       scheduleLook(true);
       rebootTimer = setInterval(() => { if (!busy && !store.get().held) void maybeReboot(false); }, d.rebootPollMs ?? 60_000);
       rebootTimer.unref?.();
@@ -204,7 +209,7 @@ export type Updater = ReturnType<typeof createUpdater>;
 
 /** The update section of /api/status, `iotbox status` and the homepage. Never a secret. */
 export function updateView(i: { state: UpdateState; running: Release; result: ReturnType<typeof readOutcome>["result"]; trial: ReturnType<typeof readOutcome>["trial"];
-  channel: string; quietHours: string; paymentInFlight: boolean; nextCheckAt: string | null; busy: string | null }) {
+  channel: string; quietHours: string; paymentInFlight: boolean; nextCheckAt: string | null; busy: string | null; slots?: { booted: string | null; primary: string | null } | null }) {
   return {
     running: i.running,
     channel: i.channel,
@@ -219,6 +224,8 @@ export function updateView(i: { state: UpdateState; running: Release; result: Re
     quietHours: i.quietHours,
     paymentInFlight: i.paymentInFlight,
     busy: i.busy,
+    /** From `rauc status` when the box's RAUC answered: the booted slot and the primary one. */
+    slots: i.slots ?? null,
   };
 }
 export type UpdateView = ReturnType<typeof updateView>;

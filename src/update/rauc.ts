@@ -38,6 +38,14 @@ export function readHeader(file: string): BundleHeader | null {
   } finally { closeSync(fd); }
 }
 
+/** `rauc status --output-format=json`: the booted slot's boot name and the primary slot, read defensively. */
+export function decodeStatus(j: unknown): { booted: string | null; primary: string | null } | null {
+  if (!j || typeof j !== "object" || Array.isArray(j)) return null;
+  const o = j as Record<string, unknown>;
+  const s = (v: unknown) => (typeof v === "string" && v.length <= 64 ? v : null);
+  return { booted: s(o.booted), primary: s(o.boot_primary) };
+}
+
 export function createRauc(o: { binary: string; keyring: string; logger: Logger; run?: Run }): Rauc {
   const run = o.run ?? spawnRun;
   const log = o.logger.child({ area: "update" });
