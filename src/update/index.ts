@@ -6,7 +6,7 @@
  * The composition root gives it its adapters; nothing runs before start().
  */
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../log/index";
 import type { UpdateHostPaths } from "../host/paths";
 import { UPDATE_CODES, UpdateError, type UpdateCode } from "./codes";
@@ -160,7 +160,8 @@ export function createUpdater(d: UpdaterDeps) {
         return { ...base, install: fail(err.code, err.detail) };
       }
       const r = await checkAndInstall(file, o.asked);
-      if (!r.ok) return { ...base, install: r };
+      if (!r.ok) return { ...base, install: r };   // a refused file is kept: the next look re-checks it without downloading it again
+      try { unlinkSync(file); } catch {}            // written to the other slot: the data partition gets its space back
       return { ...base, install: { ok: true, version: r.info.version, rebooting: await maybeReboot(o.asked) } };
     } finally { busy = null; release(); }
   }
@@ -179,7 +180,8 @@ export function createUpdater(d: UpdaterDeps) {
     const s = store.get();
     if (!s.pendingReboot) return;
     const { result } = readOutcome(d.paths.osUpdateDir);
-    const decided = !!result?.at && result.at > s.pendingReboot.installedAt;
+    // The health check names the version it judged; its clock may be behind ours (no RTC before NTP), so the version decides first.
+    const decided = !!result && (result.version === s.pendingReboot.version || (!!result.at && result.at > s.pendingReboot.installedAt));
     if (decided || running().version === s.pendingReboot.version) store.update((x) => { x.pendingReboot = null; });
   }
 
