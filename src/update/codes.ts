@@ -12,6 +12,7 @@ export const UPDATE_CODES = {
   ERR_IOT_UPDATE_SAME: "This version is already running on the box. Nothing to do.",
   ERR_IOT_UPDATE_NOT_FOUND: "The update file was not found or could not be read.",
   ERR_IOT_UPDATE_BOX: "The box cannot check updates (its updater or vendor key is missing): this needs the vendor's support.",
+  ERR_IOT_UPDATE_ROLLED_BACK: "This version was already tried on this box and did not start correctly, so the box stays on its current system. An administrator can try it again with \"Update now\".",
   ERR_IOT_UPDATE_HELD: "Updates are held by the administrator: the box does not look for, download or install updates until they are resumed.",
   ERR_IOT_UPDATE_BUSY: "Another update is being installed right now. Try again when it has finished.",
   ERR_IOT_UPDATE_INSTALL_FAILED: "Writing the update failed. The box keeps running its current system; nothing was lost. Try again later or contact the vendor.",

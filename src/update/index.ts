@@ -143,6 +143,9 @@ export function createUpdater(d: UpdaterDeps) {
     if (pending && pending.version === m.version) {
       return { ...base, install: { ok: true, version: pending.version, rebooting: await maybeReboot(o.asked) } };
     }
+    // A version the box already went back from is not tried again on its own (no daily rollback loop).
+    const judged = readOutcome(d.paths.osUpdateDir).result;
+    if (!o.asked && judged?.outcome === "rolled-back" && judged.version === m.version) return { ...base, install: fail("ERR_IOT_UPDATE_ROLLED_BACK", m.version) };
     const release = tryLock(lockPath);
     if (!release) return { ...base, install: { ok: false, code: "ERR_IOT_UPDATE_BUSY", message: UPDATE_CODES.ERR_IOT_UPDATE_BUSY } };
     try {

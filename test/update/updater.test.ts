@@ -172,11 +172,15 @@ describe("the updater", () => {
     expect(b.u.view().pendingReboot).toBeNull();
   });
 
-  test("the health check's verdict is shown: rolled back", async () => {
+  test("the health check's verdict is shown: rolled back; that version is not tried again on its own, only when an admin asks", async () => {
     const b = box();
     mkdirSync(b.paths.osUpdateDir, { recursive: true });
     writeFileSync(join(b.paths.osUpdateDir, "result"), "2026-12-02T03:01:00Z rolled-back 0.3.0+gabc: slot B did not come up healthy; back on slot A\n");
     expect(b.u.view().lastResult).toMatchObject({ outcome: "rolled-back", version: "0.3.0+gabc" });
     expect(b.u.view().running).toEqual({ version: "0.2.0+g666093c81f", build: 1_764_000_000 });
+    expect(await b.u.scheduledLook()).toMatchObject({ ok: true, available: true, install: { ok: false, code: "ERR_IOT_UPDATE_ROLLED_BACK" } });
+    expect(b.installs).toEqual([]);
+    expect(await b.u.check({ install: true })).toMatchObject({ ok: true, install: { ok: true, version: "0.3.0+gabc" } });
+    expect(b.installs.length).toBe(1);
   });
 });
