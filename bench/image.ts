@@ -1,6 +1,6 @@
 // Benchmark of the SD-card image: build times (cold, warm), sizes, and boot times under QEMU
 // (qemu-system-aarch64 -M virt -cpu cortex-a72 -m 1024, TCG emulation on this x86-64 host).
-//   bun bench/image.ts [--no-build] [--runs N]      (as root)
+//   bun bench/image.ts [--no-build] [--runs N] [--raspi3b-runs N]      (as root)
 // Cold build: read from $IMAGE_CACHE/build-times.jsonl, the record of the last build that had to
 // make the base root filesystem (or base seconds + a warm assembly when the base was built alone).
 // Warm build: measured now (scripts/image/build.sh with the cached base), unless --no-build.
@@ -9,13 +9,14 @@
 // certificate: measured, not trusted) and to the homepage under the Pebble-issued certificate
 // (verified against Pebble's root with SNI = the box's name). Probes every 250 ms; the homepage
 // probe gives up after 1 s (before the guest has its address, QEMU's forward accepts and then
-// nothing answers).
+// nothing answers). The same start → HTTPS homepage on QEMU's Raspberry Pi 3 B model (-M raspi3b,
+// the card grown to a power of two; --raspi3b-runs, default 1: one such boot takes ~3 min here).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:tls";
 import { join, resolve } from "node:path";
 import { startFleet, freePort } from "../testkit";
-import { boot, cardFrom, latestImage, partitions, writeBootFile } from "../scripts/image/qemu";
+import { boot, cardFrom, growToPowerOfTwo, latestImage, partitions, writeBootFile, type MachineKind } from "../scripts/image/qemu";
 import { GUEST_HOST_ALIAS } from "../scripts/image/qemu";
 import { httpJson, httpsGet, waitUntil } from "../scripts/image/box";
 
@@ -23,6 +24,7 @@ const REPO = resolve(import.meta.dir, "..");
 const CACHE = process.env.IOTBOX_IMAGE_CACHE ?? "/var/cache/iotbox-image";
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] ?? 0) || 3;
+const raspiRuns = args.includes("--raspi3b-runs") ? Number(args[args.indexOf("--raspi3b-runs") + 1]) : 1;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN; };
 const fmt = (s: number) => (Number.isFinite(s) ? `${s.toFixed(1)} s` : "n/a");
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
@@ -60,7 +62,10 @@ const parts = partitions(img);
 const tmp = mkdtempSync("/tmp/iotbox-bench-image-");
 const fleet = await startFleet({ extraIpSans: [GUEST_HOST_ALIAS] });
 const root = await fleet.pebbleRootPem();
-const login: number[] = [], selfSigned: number[] = [], issued: number[] = [];
+interface BootTimes { login: number[]; selfSigned: number[]; issued: number[] }
+const virt: BootTimes = { login: [], selfSigned: [], issued: [] };
+const raspi: BootTimes = { login: [], selfSigned: [], issued: [] };
+const { login, selfSigned, issued } = virt;
 /** The HTTPS homepage answers at all (TLS handshake with the temporary certificate + HTTP 200). */
 const homepageAnswers = (port: number) => new Promise<boolean>((res) => {
   const s = connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "iotbox" }, () => {
@@ -74,35 +79,39 @@ const homepageAnswers = (port: number) => new Promise<boolean>((res) => {
   s.on("end", () => res(/^HTTP\/1\.1 200/.test(buf)));
   s.on("error", () => res(false));
 });
-try {
-  for (let i = 0; i < runs; i++) {
-    const dir = mkdtempSync(join(tmp, "run-"));
-    const card = cardFrom(img, dir, 0);
-    writeBootFile(card, "iotbox.conf", `server_url = https://odoo.test\nprovisioning_url = ${fleet.provisioningUrl.replace("127.0.0.1", GUEST_HOST_ALIAS)}\n` +
-      `db_uuid = ${fleet.eligible.db_uuid}\nenterprise_code = ${fleet.eligible.enterprise_code}\n`);
-    writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
-    const ports = { https: await freePort(), http: await freePort() };
-    const m = boot({ card, forwards: [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }],
-      hostServices: [{ port: Number(new URL(fleet.provisioningUrl).port) }] });
-    try {
-      const since = () => (performance.now() - m.startedAt) / 1000;
-      const loginP = m.waitForSerial(/login:/, 300_000).then(() => since());
-      await waitUntil("HTTPS homepage", 300_000, async () => ((await homepageAnswers(ports.https)) ? true : null), 250);
-      selfSigned.push(since());
-      const st = await waitUntil("certificate", 300_000, async () => {
-        const s = await httpJson(ports.http, "/api/status");
-        return s.cert?.code === null && s.cert?.url ? s : null;
-      }, 250);
-      const name = new URL(st.cert.url).hostname;
-      await waitUntil("HTTPS with the issued certificate", 120_000, async () =>
-        ((await httpsGet(ports.https, name, root, "/")).status === 200 ? true : null), 250);
-      issued.push(since());
-      login.push(await loginP);
-    } finally {
-      await m.powerCut();
-      rmSync(dir, { recursive: true, force: true });
-    }
+async function measure(machine: MachineKind, times: BootTimes): Promise<void> {
+  const dir = mkdtempSync(join(tmp, "run-"));
+  const card = cardFrom(img, dir, 0);
+  if (machine === "raspi3b") growToPowerOfTwo(card);
+  writeBootFile(card, "iotbox.conf", `server_url = https://odoo.test\nprovisioning_url = ${fleet.provisioningUrl.replace("127.0.0.1", GUEST_HOST_ALIAS)}\n` +
+    `db_uuid = ${fleet.eligible.db_uuid}\nenterprise_code = ${fleet.eligible.enterprise_code}\n`);
+  writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
+  const ports = { https: await freePort(), http: await freePort() };
+  const m = boot({ card, machine, forwards: [{ host: ports.https, guest: 443 }, { host: ports.http, guest: 80 }],
+    hostServices: [{ port: Number(new URL(fleet.provisioningUrl).port) }] });
+  const limit = machine === "raspi3b" ? 600_000 : 300_000; // 4 emulated A53s are slower than 2 A72s
+  try {
+    const since = () => (performance.now() - m.startedAt) / 1000;
+    const loginP = m.waitForSerial(/login:/, limit).then(() => since());
+    await waitUntil("HTTPS homepage", limit, async () => ((await homepageAnswers(ports.https)) ? true : null), 250);
+    times.selfSigned.push(since());
+    const st = await waitUntil("certificate", limit, async () => {
+      const s = await httpJson(ports.http, "/api/status");
+      return s.cert?.code === null && s.cert?.url ? s : null;
+    }, 250);
+    const name = new URL(st.cert.url).hostname;
+    await waitUntil("HTTPS with the issued certificate", 120_000, async () =>
+      ((await httpsGet(ports.https, name, root, "/")).status === 200 ? true : null), 250);
+    times.issued.push(since());
+    times.login.push(await loginP);
+  } finally {
+    await m.powerCut();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+try {
+  for (let i = 0; i < runs; i++) await measure("virt", virt);
+  for (let i = 0; i < raspiRuns; i++) await measure("raspi3b", raspi);
 } finally {
   await fleet.stop();
   rmSync(tmp, { recursive: true, force: true });
@@ -117,9 +126,12 @@ const rows: [string, string, string][] = [
   ["QEMU start → login prompt", fmt(median(login)), `median of ${login.length}`],
   ["QEMU start → HTTPS homepage (temporary cert)", fmt(median(selfSigned)), `median of ${selfSigned.length}; goal < 60 s`],
   ["QEMU start → HTTPS with Pebble certificate", fmt(median(issued)), `median of ${issued.length}`],
+  ["raspi3b: QEMU start → HTTPS homepage (temporary cert)", fmt(median(raspi.selfSigned)), `median of ${raspi.selfSigned.length}; -M raspi3b, 4 emulated A53s`],
+  ["raspi3b: QEMU start → HTTPS with Pebble certificate", fmt(median(raspi.issued)), `median of ${raspi.issued.length}`],
   ["HTTPS homepage / login prompt", (median(selfSigned) / median(login)).toFixed(2), "ratio"],
 ];
 const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
 console.log(`\nimage benchmark (${new Date().toISOString()}; QEMU TCG, -M virt -cpu cortex-a72 -smp 2 -m 1024)`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+console.log(`raspi3b runs: https ${raspi.selfSigned.map((x) => x.toFixed(1)).join(", ")}; issued ${raspi.issued.map((x) => x.toFixed(1)).join(", ")}`);
 console.log(`runs: login ${login.map((x) => x.toFixed(1)).join(", ")}; https ${selfSigned.map((x) => x.toFixed(1)).join(", ")}; issued ${issued.map((x) => x.toFixed(1)).join(", ")}`);

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { chooseBoot, rebootArgument, setsTryboot, type FirmwareChoice } from "./firmware";
 
 /** The image the build left in out/ (build.sh keeps one), or $IOTBOX_IMAGE. */
 export function latestImage(): string {
@@ -48,6 +49,12 @@ export function writeBootFile(image: string, name: string, data: string | Buffer
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
+/** Every file on the FAT partition with its path ("slot-a/vmlinuz"), folders walked. */
+export function listBootFilesDeep(image: string): string[] {
+  return run(["mdir", "-/", "-b", "-i", fat(image), "::/"]).toString().split("\n").map((l) => l.replace(/^::\//, "").trim())
+    .filter((l) => l && !l.endsWith("/"));
+}
+
 export function listBootFiles(image: string): string[] {
   return run(["mdir", "-b", "-i", fat(image), "::/"]).toString().split("\n").map((l) => l.replace(/^::\//, "").trim()).filter(Boolean);
 }
@@ -57,6 +64,29 @@ export function extractPartition(image: string, index: number, to: string): void
   const p = partitions(image)[index - 1]!;
   run(["dd", `if=${image}`, `of=${to}`, "bs=1M", `skip=${p.startBytes}`, `count=${p.sizeBytes}`,
     "iflag=skip_bytes,count_bytes", "conv=sparse", "status=none"]);
+}
+
+/**
+ * Sets the clock file of systemd-timesyncd on the card's data partition (the last one) to `when`:
+ * timesyncd moves the clock forward to that file's mtime when it starts. For a machine with no
+ * real-time clock (raspi3b, like a real Pi 3) in a network with no NTP (restrict=on): as if the
+ * box had been running until `when`. Without it the box's clock is months behind and every
+ * certificate looks not yet valid. (virt has an RTC that QEMU sets to the host's time.)
+ */
+export function setClockFile(card: string, when: Date): void {
+  const data = partitions(card).at(-1)!;
+  const dir = mkdtempSync("/tmp/iotbox-clock-");
+  try {
+    const part = join(dir, "data.ext4");
+    extractPartition(card, data.index, part);
+    const epoch = Math.floor(when.getTime() / 1000);
+    const cmds = ["mkdir /lib/systemd/timesync", "rm /lib/systemd/timesync/clock", "write /dev/null /lib/systemd/timesync/clock",
+      "sif /lib/systemd/timesync/clock mode 0100644", `sif /lib/systemd/timesync/clock mtime @${epoch}`].join("\n");
+    spawnSync("debugfs", ["-w", "-f", "-", part], { input: cmds }); // mkdir/rm fail when there is/was nothing: fine
+    const stat = run(["debugfs", "-R", "stat /lib/systemd/timesync/clock", part]).toString();
+    if (!/mtime:/.test(stat)) throw new Error(`clock file not written: ${stat}`);
+    run(["dd", `if=${part}`, `of=${card}`, "bs=1M", `seek=${data.startBytes}`, "oflag=seek_bytes", "conv=notrunc,sparse", "status=none"]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
 /** A private copy of the image (sparse), grown by `growMiB` like a bigger SD card. */
@@ -81,32 +111,98 @@ export interface Machine {
   exited: Promise<number | null>;
   /** Hard power-off: SIGKILL to QEMU (what the guest's disk has not flushed is lost). */
   powerCut(): Promise<void>;
+  /** After the guest rebooted: whether the firmware's tryboot flag is set for the next boot. */
+  trybootNext(): boolean;
+  /** What the firmware read at this power-on (config file, os_prefix, kernel, …). */
+  firmware: FirmwareChoice;
   startedAt: number;
 }
 
+/**
+ * The emulated board. `virt`: QEMU's generic machine (virtio disk and network, PL011 console
+ * ttyAMA0, 2 cores). `raspi3b`: QEMU's Raspberry Pi 3 B (the Pi's own SD host, DWC2 USB with a
+ * USB network device, the mini UART ttyS1 that cmdline.txt names as the console; 4 cores and
+ * 1 GiB fixed) booted with the card's own bcm2837-rpi-3-b.dtb, as the Pi's firmware would with
+ * `upstream_kernel=1`. The raspi3b card must be a power of two in size (QEMU's SD model).
+ */
+export type MachineKind = "virt" | "raspi3b";
+
 export interface BootOptions {
   card: string;
+  machine?: MachineKind;
   forwards: Forward[];
   /** Host loopback ports the guest may reach as GUEST_HOST_ALIAS:<port>; nothing else leaves the VM. */
   hostServices?: GuestForward[];
   memoryMiB?: number;
   smp?: number;
-  /** Extra kernel arguments after cmdline.txt's (the console of the virt machine is ttyAMA0). */
+  /** The firmware's one-shot tryboot flag (set by the previous boot's `reboot "0 tryboot"`). */
+  tryboot?: boolean;
+  /** Extra kernel arguments after cmdline.txt's (default: the machine's own, see MACHINE_ARGS). */
   extraArgs?: string;
 }
 
-/** Reads config.txt/cmdline.txt/kernel/initrd out of the card's FAT partition and starts QEMU. */
+/**
+ * Kernel arguments each machine adds to cmdline.txt's. virt: its console is the PL011 (ttyAMA0).
+ * raspi3b: cmdline.txt's console (ttyS1) is already right; kept out, for emulator limits (on a
+ * real Pi both work): the bcm2835 watchdog driver, because QEMU 7.2's model of the Pi's
+ * power-management block resets the machine as soon as the watchdog is armed instead of counting
+ * down; vchiq (the VideoCore services: camera, audio; the box uses none), because QEMU does not
+ * emulate the VideoCore side of its mailbox ("failed to set channelbase") and its threads then
+ * oops on unmapped memory.
+ */
+export const MACHINE_ARGS: Record<MachineKind, string> = {
+  virt: "console=ttyAMA0",
+  raspi3b: "modprobe.blacklist=bcm2835_wdt,vchiq",
+};
+
+/** Grows a card file (sparse) to the next power of two, as QEMU's SD card model requires. */
+export function growToPowerOfTwo(card: string): number {
+  const size = statSync(card).size;
+  let p = 1;
+  while (p < size) p *= 2;
+  if (p !== size) truncateSync(card, p);
+  return p;
+}
+
+function machineArgs(kind: MachineKind, o: BootOptions, dir: string, dtbName: string, net: string): string[] {
+  if (kind === "raspi3b") {
+    const size = statSync(o.card).size;
+    if ((size & (size - 1)) !== 0) throw new Error(`raspi3b: the card must be a power of two in size (growToPowerOfTwo), not ${size} bytes`);
+    const dtb = join(dir, "dtb");
+    writeFileSync(dtb, readBootFile(o.card, dtbName));
+    return [
+      "-M", "raspi3b", "-m", "1024", "-dtb", dtb,
+      // the PL011 is the first serial port, the mini UART (GPIO 14/15, ttyS1) the second
+      "-serial", "null", "-serial", "stdio",
+      "-drive", `file=${o.card},if=sd,format=raw`,
+      "-netdev", net, "-device", "usb-net,netdev=n0",
+    ];
+  }
+  return [
+    "-M", "virt", "-cpu", "cortex-a72", "-smp", String(o.smp ?? 2), "-m", String(o.memoryMiB ?? 1024),
+    "-serial", "stdio",
+    "-drive", `file=${o.card},if=none,format=raw,id=card`, "-device", "virtio-blk-pci,drive=card",
+    "-netdev", net, "-device", "virtio-net-pci,netdev=n0",
+    "-device", "virtio-rng-pci",
+  ];
+}
+
+/**
+ * Reads what the Pi's firmware would (config.txt, or tryboot.txt once when the tryboot flag is
+ * set; os_prefix; kernel, initramfs, cmdline.txt, device tree: firmware.ts) out of the card's FAT
+ * partition and starts QEMU.
+ */
 export function boot(o: BootOptions): Machine {
   const dir = mkdtempSync("/tmp/iotbox-qemu-");
-  const config = readBootFile(o.card, "config.txt").toString();
-  const kernelName = /^kernel=(\S+)/m.exec(config)?.[1];
-  const initrdName = /^initramfs\s+(\S+)/m.exec(config)?.[1];
-  if (!kernelName || !initrdName) throw new Error(`config.txt names no kernel/initramfs:\n${config}`);
+  const files = new Set(listBootFilesDeep(o.card));
+  const read = (name: string) => (files.has(name) ? readBootFile(o.card, name).toString() : null);
+  const choice = chooseBoot(read, { tryboot: o.tryboot ?? false, board: "pi3" });
   const kernel = join(dir, "vmlinuz"), initrd = join(dir, "initrd");
-  writeFileSync(kernel, readBootFile(o.card, kernelName));
-  writeFileSync(initrd, readBootFile(o.card, initrdName));
-  const cmdline = readBootFile(o.card, "cmdline.txt").toString().split("\n")[0]!.trim();
-  const append = `${cmdline} ${o.extraArgs ?? "console=ttyAMA0"}`;
+  writeFileSync(kernel, readBootFile(o.card, choice.kernel));
+  writeFileSync(initrd, readBootFile(o.card, choice.initramfs));
+  const cmdline = readBootFile(o.card, choice.cmdlineFile).toString().split("\n")[0]!.trim();
+  const kind = o.machine ?? "virt";
+  const append = `${cmdline} ${o.extraArgs ?? MACHINE_ARGS[kind]}`;
   // restrict=on: the guest reaches nothing outside (no DNS, NTP or Internet through the host),
   // only the forwarded ports; each guest connection to GUEST_HOST_ALIAS:<port> runs socat to
   // 127.0.0.1:<port>.
@@ -116,12 +212,9 @@ export function boot(o: BootOptions): Machine {
     ...(o.hostServices ?? []).map((s) => `guestfwd=tcp:${GUEST_HOST_ALIAS}:${s.port}-cmd:socat - TCP:127.0.0.1:${s.port}`),
   ].join(",");
   const args = [
-    "-M", "virt", "-cpu", "cortex-a72", "-smp", String(o.smp ?? 2), "-m", String(o.memoryMiB ?? 1024),
-    "-accel", "tcg,thread=multi", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
+    ...machineArgs(kind, o, dir, choice.dtb, `user,id=n0,${fwd}`),
+    "-accel", "tcg,thread=multi", "-no-reboot", "-display", "none", "-monitor", "none",
     "-kernel", kernel, "-initrd", initrd, "-append", append,
-    "-drive", `file=${o.card},if=none,format=raw,id=card`, "-device", "virtio-blk-pci,drive=card",
-    "-netdev", `user,id=n0,${fwd}`, "-device", "virtio-net-pci,netdev=n0",
-    "-device", "virtio-rng-pci",
   ];
   const startedAt = performance.now();
   const proc = Bun.spawn(["qemu-system-aarch64", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -133,7 +226,7 @@ export function boot(o: BootOptions): Machine {
   };
   void pump(proc.stdout); void pump(proc.stderr);
   const exited = proc.exited.then((c) => { rmSync(dir, { recursive: true, force: true }); for (const w of waiters.splice(0)) w(); return c; });
-  let done = false;
+  let done = false, killed = false;
   void exited.then(() => { done = true; });
   return {
     startedAt,
@@ -149,6 +242,8 @@ export function boot(o: BootOptions): Machine {
         await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 500); });
       }
     },
-    async powerCut() { proc.kill("SIGKILL"); await exited; },
+    async powerCut() { proc.kill("SIGKILL"); killed = true; await exited; },
+    trybootNext: () => !killed && setsTryboot(rebootArgument(out)),
+    firmware: choice,
   };
 }
