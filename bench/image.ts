@@ -56,6 +56,8 @@ const img = latestImage();
 const rawSize = statSync(img).size;
 const allocated = Number(spawnSync("du", ["--block-size=1", img], { encoding: "utf8" }).stdout.split("\t")[0]);
 const xzSize = existsSync(`${img}.xz`) ? statSync(`${img}.xz`).size : NaN;
+const bundle = img.replace(/\.img$/, ".raucb");
+const bundleSize = existsSync(bundle) ? statSync(bundle).size : NaN;
 const parts = partitions(img);
 
 // Boot times
@@ -123,6 +125,7 @@ const rows: [string, string, string][] = [
   ["image, raw (extract_size)", mib(rawSize), `partitions: ${parts.map((p) => mib(p.sizeBytes)).join(" + ")}`],
   ["image, raw used (allocated blocks)", mib(allocated), "sparse file"],
   [".img.xz", mib(xzSize), "goal < 250 MiB"],
+  ["update bundle (.raucb)", mib(bundleSize), "goal < 60 MB; the whole root file system, squashfs zstd -15"],
   ["QEMU start → login prompt", fmt(median(login)), `median of ${login.length}`],
   ["QEMU start → HTTPS homepage (temporary cert)", fmt(median(selfSigned)), `median of ${selfSigned.length}; goal < 60 s`],
   ["QEMU start → HTTPS with Pebble certificate", fmt(median(issued)), `median of ${issued.length}`],

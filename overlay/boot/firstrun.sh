@@ -19,5 +19,9 @@ fi
 if grep -q ' systemd.run' "$boot/cmdline.txt"; then
   sed 's| systemd.run.*||' "$boot/cmdline.txt" > "$boot/cmdline.txt.new" && sync && mv "$boot/cmdline.txt.new" "$boot/cmdline.txt"
 fi
+# the booted slot's own command line (the one the firmware reads, slot-x/cmdline.txt) follows
+# the shared one: without systemd.run=, with Imager's Wi-Fi country
+booted=$(sed -n 's/.*\brauc\.slot=\([AB]\)\b.*/\1/p' /proc/cmdline)
+[ -z "$booted" ] || /usr/lib/iotbox/slot-cmdline write "$booted" || :
 sync
 exit 0

@@ -43,8 +43,10 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
     hostname: "shop-box", sshKey: readFileSync(`${key}.pub`, "utf8").trim(),
     ssid: "shop wifi", psk: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", country: "FR", timezone: "Europe/Paris",
   }));
+  // the shared arguments (what Imager edits) and slot A's own line (what the firmware reads: os_prefix)
   const cmdline = readBootFile(card, "cmdline.txt").toString().trim();
-  expect(cmdline).toContain("root=LABEL=IOTBOX-ROOT");
+  expect(cmdline).not.toContain("root=");
+  expect(readBootFile(card, "slot-a/cmdline.txt").toString().trim()).toMatch(new RegExp(`^${cmdline.replace(/[.]/g, "\\.")} root=PARTUUID=[0-9a-f]{8}-02 rauc\\.slot=A$`));
   writeBootFile(card, "cmdline.txt", `${cmdline}${IMAGER_CMDLINE}\n`);
   const provisioningUrl = fleet.provisioningUrl.replace("127.0.0.1", GUEST_HOST_ALIAS);
   const hostServices = [{ port: Number(new URL(fleet.provisioningUrl).port) }];
@@ -54,18 +56,28 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   ].join("\n"));
   writeBootFile(card, "iotbox-ca.pem", readFileSync(fleet.caBundleFile));
 
-  // Boot 1: Imager's customisation runs (systemd.run), then the box reboots by itself
-  log("boot 1: Imager customisation");
+  // Boot 1a: /usr/lib/iotbox/init sees Imager's arguments in the shared cmdline.txt, copies them
+  // into slot-a/cmdline.txt (the firmware reads that one) and reboots at once. Boot 1b: Imager's
+  // customisation runs (systemd.run), then the box reboots by itself
+  log("boot 1a: Imager's arguments reach the slot's command line");
+  machine = boot({ card, forwards, hostServices });
+  const code1a = await Promise.race([machine.exited, Bun.sleep(300_000).then(() => "timeout")]);
+  expect(code1a, `boot 1a did not end by itself; serial:\n${machine.serial().slice(-3000)}`).toBe(0);
+  expect(readBootFile(card, "slot-a/cmdline.txt").toString()).toContain(IMAGER_CMDLINE.trim());
+  log("boot 1b: Imager customisation");
   machine = boot({ card, forwards, hostServices });
   const code1 = await Promise.race([machine.exited, Bun.sleep(300_000).then(() => "timeout")]);
   const serial1 = machine.serial();
-  expect(code1, `boot 1 did not end by itself; serial:\n${serial1.slice(-3000)}`).toBe(0);
+  expect(code1, `boot 1b did not end by itself; serial:\n${serial1.slice(-3000)}`).toBe(0);
   machine = null;
   expect(serial1).toContain("imager_custom: hostname shop-box");
   expect(serial1).toContain("imager_custom: SSH enabled for root with 1 key(s)");
   const cmdlineAfter = readBootFile(card, "cmdline.txt").toString();
   expect(cmdlineAfter).not.toContain("systemd.run");
   expect(cmdlineAfter).toContain("cfg80211.ieee80211_regdom=FR");
+  const slotCmdline = readBootFile(card, "slot-a/cmdline.txt").toString();
+  expect(slotCmdline).not.toContain("systemd.run");
+  expect(slotCmdline).toContain("cfg80211.ieee80211_regdom=FR");
   expect(listBootFiles(card)).not.toContain("firstrun.sh");
 
   // Boot 2: the box proper
@@ -97,7 +109,7 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   const machineId = await box.sh("cat /etc/machine-id");
   expect(machineId).toMatch(/^[0-9a-f]{32}$/);
   expect(await box.sh("findmnt -no OPTIONS /")).toMatch(/^ro,/);
-  expect(await box.sh("findmnt -no SOURCE,OPTIONS /var")).toMatch(/^\/dev\/vda3 rw,/);
+  expect(await box.sh("findmnt -no SOURCE,OPTIONS /var")).toMatch(/^\/dev\/vda4 rw,/);
   const dataMiB = Number(await box.sh("df --output=size -m /var | tail -n 1"));
   expect(dataMiB).toBeGreaterThan(300); // 192 MiB in the image + 256 MiB of card
   expect(await box.sh("grep -c -v -E '^[^:]+:[*!]' /etc/shadow || true")).toBe("0"); // no password anywhere
@@ -156,7 +168,7 @@ test("the image boots, applies Imager's customisation, gets its certificate, sur
   await box.run("systemctl poweroff");
   expect(await Promise.race([machine.exited, Bun.sleep(120_000).then(() => "timeout")])).toBe(0);
   machine = null;
-  for (const [index, name] of [[2, "root"], [3, "data"]] as const) {
+  for (const [index, name] of [[2, "root"], [4, "data"]] as const) {
     const part = join(tmp, `${name}.ext4`);
     extractPartition(card, index, part);
     const fsck = spawnSync("e2fsck", ["-f", "-n", part], { encoding: "utf8" });

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Assembles the SD-card image from the cached base root filesystem, the overlay tree and the
 # compiled runtime, without loop mounts (mkfs.ext4 -d, mkfs.vfat + mcopy, sfdisk on a file).
-# Outputs in out/: iotbox-<version>-arm64.img, .img.xz, .sha256, .packages.txt, os_list JSON.
+# Outputs in out/: iotbox-<version>-arm64.img, .img.xz, .sha256, .packages.txt, os_list JSON, and
+# the update bundle iotbox-<version>-arm64.raucb (RAUC, signed with the vendor's key).
 # Usage: scripts/image/build.sh   (as root; scripts/image.sh installs the host tools first)
 # Env: IOTBOX_XZ_LEVEL (default 1: ~50 s here; 6-9 compress ~10 % better in 3-5x the time), IOTBOX_IMAGE_URL_BASE (download URL prefix in the Imager
-#      file, default: the bare file name), IOTBOX_SKIP_XZ=1 (tests: no .xz, no Imager file).
+#      file, default: the bare file name), IOTBOX_SKIP_XZ=1 (tests: no .xz, no Imager file),
+#      IOTBOX_VENDOR_CERT + IOTBOX_VENDOR_KEY (the vendor's update-signing certificate and key, a
+#      PKCS#11 URI for the key works too; default: a test vendor made once in $IMAGE_CACHE/vendor-test).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
@@ -29,7 +32,22 @@ name=iotbox-$version-arm64
 # Reproducibility: every file time is clamped to the commit's time
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1767225600)}
 export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH
+vol_id=$(printf '%s' "$version/boot" | sha256sum | cut -c1-8)   # FAT volume id and MBR disk id
 step "runtime built: $version"
+
+# the vendor's update-signing certificate: its certificate is the box's RAUC keyring
+if [ -n "${IOTBOX_VENDOR_CERT:-}" ]; then
+  vendor_cert=$IOTBOX_VENDOR_CERT vendor_key=${IOTBOX_VENDOR_KEY:?IOTBOX_VENDOR_KEY with IOTBOX_VENDOR_CERT}
+else
+  vendor_cert=$IMAGE_CACHE/vendor-test/cert.pem vendor_key=$IMAGE_CACHE/vendor-test/key.pem
+  if [ ! -s "$vendor_cert" ]; then
+    mkdir -p "$IMAGE_CACHE/vendor-test"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/O=iotbox test vendor/CN=iotbox test update signing (NOT for production)" \
+      -keyout "$vendor_key" -out "$vendor_cert" 2>/dev/null
+    log "made a test vendor key: $vendor_cert (bundles signed with it install only on images built here)"
+  fi
+fi
 
 # 3. the trees: root (read-only /), data (/var), boot (FAT)
 mkdir -p "$IMAGE_CACHE"
@@ -43,6 +61,7 @@ tar -C overlay --owner=0 --group=0 --numeric-owner -cf - . | tar -C "$root" --nu
 install -D -m 0755 dist/iotbox-linux-arm64 "$root/usr/lib/iotbox/iotbox"
 ln -sfn ../lib/iotbox/iotbox "$root/usr/bin/iotbox"
 echo "$version" > "$root/usr/lib/iotbox/VERSION"
+install -D -m 0644 "$vendor_cert" "$root/etc/rauc/vendor-keyring.pem"
 printf 'IOTBOX_VERSION=%s\nIOTBOX_BUILD_EPOCH=%s\n' "$version" "$SOURCE_DATE_EPOCH" > "$root/etc/iotbox-release"
 
 # identity: nothing box-specific in the image; it is all created on first boot on the data partition
@@ -92,13 +111,29 @@ mkdir -p "$root/boot/firmware"
 kernel=$(cd "$boot" && ls vmlinuz-* | sort -V | tail -n 1)
 initrd=$(cd "$boot" && ls initrd.img-* | sort -V | tail -n 1)
 [ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel/initrd in the base's /boot/firmware"
-sed -e "s/@KERNEL@/$kernel/" -e "s/@INITRD@/$initrd/" image/boot/config.txt > "$boot/config.txt"
+# A system slot's kernel, initrd and device trees travel inside its root file system
+# (/usr/lib/iotbox/boot/, fixed names: config.txt stays the same across kernel versions), so
+# that an update brings its own; slot A's copy is on the boot partition in slot-a/ (os_prefix).
+# The Pi firmware files (bootcode.bin, start*.elf, fixup*.dat) stay at the top, shared.
+slotboot=$root/usr/lib/iotbox/boot
+mkdir -p "$slotboot"
+mv "$boot/$kernel" "$slotboot/vmlinuz"
+mv "$boot/$initrd" "$slotboot/initrd.img"
+mv "$boot"/*.dtb "$slotboot/"
+if [ -d "$boot/overlays" ]; then mv "$boot/overlays" "$slotboot/"; fi
+rm -f "$boot"/vmlinuz-* "$boot"/initrd.img-*
+echo "$kernel" > "$slotboot/KERNEL"
+cp image/boot/config.txt "$boot/config.txt"
 cp image/boot/cmdline.txt "$boot/cmdline.txt"
+mkdir "$boot/slot-a"
+cp -r "$slotboot/." "$boot/slot-a/"
+IOTBOX_BOOT_DIR=$boot IOTBOX_PARTUUID=$vol_id-02 sh overlay/usr/lib/iotbox/slot-cmdline write A
 # /var becomes the data partition
 mv "$root/var" "$data"
 mkdir -p "$root/var"
 install -d -m 0700 "$data/lib/iotbox" "$data/lib/NetworkManager/system-connections"
 install -d -m 0755 "$data/lib/iotbox-os" "$data/log/journal"
+install -d -m 0700 "$data/lib/rauc"
 step "trees assembled"
 
 # 4. the package list (read natively from the dpkg database)
@@ -132,7 +167,7 @@ clamp_inode_times() { # $1 = file system image, $2 = the tree it was made from
 }
 clamp_inode_times "$work/root.img" "$root"
 clamp_inode_times "$work/data.img" "$data"
-vol_id=$(printf '%s' "$version/boot" | sha256sum | cut -c1-8)
+[ "$root_mib" -le "$ROOT_SLOT_MIB" ] || die "the root file system (${root_mib} MiB) does not fit a slot (${ROOT_SLOT_MIB} MiB): raise ROOT_SLOT_MIB"
 mkfs.vfat -F 32 -n "$BOOT_LABEL" -i "$vol_id" --invariant -h $((ALIGN_MIB * 2048)) -C "$work/boot.img" $((BOOT_MIB * 1024)) >/dev/null
 (cd "$boot" && LC_ALL=C ls -A | sort | while read -r f; do mcopy -i "$work/boot.img" -s -p -m -Q "$f" ::/; done)
 step "file systems made (root ${root_used} MiB used, partition ${root_mib} MiB)"
@@ -140,8 +175,9 @@ step "file systems made (root ${root_used} MiB used, partition ${root_mib} MiB)"
 # 6. the card: MBR, FAT first
 a=$((ALIGN_MIB * 2048))
 boot_start=$a;                         boot_size=$((BOOT_MIB * 2048))
-root_start=$((boot_start + boot_size)); root_size=$((root_mib * 2048))
-data_start=$((root_start + root_size)); data_size=$((DATA_MIB * 2048))
+root_start=$((boot_start + boot_size)); root_size=$((ROOT_SLOT_MIB * 2048))
+rootb_start=$((root_start + root_size))
+data_start=$((rootb_start + root_size)); data_size=$((DATA_MIB * 2048))
 total=$((data_start + data_size))
 img=out/$name.img
 truncate -s $((total * 512)) "$img.tmp"
@@ -151,6 +187,7 @@ label-id: 0x${vol_id}
 unit: sectors
 start=$boot_start, size=$boot_size, type=c, bootable
 start=$root_start, size=$root_size, type=83
+start=$rootb_start, size=$root_size, type=83
 start=$data_start, size=$data_size, type=83
 EOF
 dd if="$work/boot.img" of="$img.tmp" bs=1M seek=$((boot_start / 2048)) conv=notrunc,sparse status=none
@@ -158,6 +195,20 @@ dd if="$work/root.img" of="$img.tmp" bs=1M seek=$((root_start / 2048)) conv=notr
 dd if="$work/data.img" of="$img.tmp" bs=1M seek=$((data_start / 2048)) conv=notrunc,sparse status=none
 mv "$img.tmp" "$img"
 step "image assembled: $img ($((total / 2048)) MiB)"
+
+# 6b. the update bundle for the same version: slot A's root file system, signed (RAUC, "plain"
+# format: the signature covers the whole bundle and the box checks it before writing a byte; the
+# "verity" format, needed for adaptive updates that fetch only changed blocks, checks each block
+# as it is read, i.e. a tampered block is found while the slot is being written)
+mkdir "$work/bundle"
+ln "$work/root.img" "$work/bundle/rootfs.ext4"
+printf '%s\n' "[update]" "compatible=iotbox-raspberrypi-arm64" "version=$version" "description=iotbox $version" \
+  "build=$SOURCE_DATE_EPOCH" "" "[bundle]" "format=plain" "" "[image.rootfs]" "filename=rootfs.ext4" > "$work/bundle/manifest.raucm"
+# (mksquashfs takes every time in the bundle from SOURCE_DATE_EPOCH)
+rauc bundle --cert="$vendor_cert" --key="$vendor_key" --keyring="$vendor_cert" \
+  --mksquashfs-args="-comp zstd -Xcompression-level 15" \
+  "$work/bundle" "out/$name.raucb" >/dev/null
+step "bundle signed: out/$name.raucb ($(( $(stat -c %s "out/$name.raucb") / 1048576 )) MiB)"
 
 # 7. compressed copy, checksums, Raspberry Pi Imager repository file
 record() { # one line per build in $IMAGE_CACHE/build-times.jsonl (read by bench/image.ts)
@@ -167,13 +218,13 @@ record() { # one line per build in $IMAGE_CACHE/build-times.jsonl (read by bench
     $((ms / 1000)) $((ms % 1000)) "$1" >> "$IMAGE_CACHE/build-times.jsonl"
 }
 if [ "${IOTBOX_SKIP_XZ:-}" = 1 ]; then
-  (cd out && sha256sum "$name.img" > "$name.sha256")
+  (cd out && sha256sum "$name.img" "$name.raucb" > "$name.sha256")
   record false
   step "done (no .xz: IOTBOX_SKIP_XZ=1)"
   exit 0
 fi
 xz -T0 "-${IOTBOX_XZ_LEVEL:-1}" -k -f -c "$img" > "$img.xz.tmp" && mv "$img.xz.tmp" "$img.xz"
-(cd out && sha256sum "$name.img" "$name.img.xz" > "$name.sha256")
+(cd out && sha256sum "$name.img" "$name.img.xz" "$name.raucb" > "$name.sha256")
 step "compressed: $img.xz"
 node_modules/.bin/bun scripts/image/os-list.ts "$img" "$img.xz" "$version" "$SOURCE_DATE_EPOCH" \
   > "out/$name.os_list.json"

@@ -74,17 +74,38 @@ export function extractPartition(image: string, index: number, to: string): void
  * certificate looks not yet valid. (virt has an RTC that QEMU sets to the host's time.)
  */
 export function setClockFile(card: string, when: Date): void {
+  writeDataFiles(card, [{ path: "/lib/systemd/timesync/clock", content: "", mode: 0o644, mtime: when }]);
+}
+
+/**
+ * Puts files on the card's data partition (the last one; paths relative to /var), as a box that
+ * had them would: debugfs on a copy of the partition, written back. Parent folders are made
+ * (0755 unless `dirMode`). For tests: e.g. an SSH key without a first Imager boot.
+ */
+export function writeDataFiles(card: string, files: { path: string; content: string; mode: number; mtime?: Date; dirMode?: number }[]): void {
   const data = partitions(card).at(-1)!;
-  const dir = mkdtempSync("/tmp/iotbox-clock-");
+  const dir = mkdtempSync("/tmp/iotbox-datafs-");
   try {
     const part = join(dir, "data.ext4");
     extractPartition(card, data.index, part);
-    const epoch = Math.floor(when.getTime() / 1000);
-    const cmds = ["mkdir /lib/systemd/timesync", "rm /lib/systemd/timesync/clock", "write /dev/null /lib/systemd/timesync/clock",
-      "sif /lib/systemd/timesync/clock mode 0100644", `sif /lib/systemd/timesync/clock mtime @${epoch}`].join("\n");
-    spawnSync("debugfs", ["-w", "-f", "-", part], { input: cmds }); // mkdir/rm fail when there is/was nothing: fine
-    const stat = run(["debugfs", "-R", "stat /lib/systemd/timesync/clock", part]).toString();
-    if (!/mtime:/.test(stat)) throw new Error(`clock file not written: ${stat}`);
+    const cmds: string[] = [];
+    files.forEach((f, i) => {
+      const src = join(dir, `f${i}`);
+      writeFileSync(src, f.content);
+      const parts = f.path.split("/").filter(Boolean);
+      for (let j = 1; j < parts.length; j++) {
+        const d = "/" + parts.slice(0, j).join("/");
+        cmds.push(`mkdir ${d}`); // fails when it exists: fine
+        if (f.dirMode !== undefined && j === parts.length - 1) cmds.push(`sif ${d} mode 0${(0o40000 | f.dirMode).toString(8)}`);
+      }
+      cmds.push(`rm ${f.path}`, `write ${src} ${f.path}`, `sif ${f.path} mode 0${(0o100000 | f.mode).toString(8)}`);
+      if (f.mtime) cmds.push(`sif ${f.path} mtime @${Math.floor(f.mtime.getTime() / 1000)}`);
+    });
+    spawnSync("debugfs", ["-w", "-f", "-", part], { input: cmds.join("\n") });
+    for (const f of files) {
+      const stat = run(["debugfs", "-R", `stat ${f.path}`, part]).toString();
+      if (!/Size: \d+/.test(stat)) throw new Error(`${f.path} not written on the data partition: ${stat}`);
+    }
     run(["dd", `if=${part}`, `of=${card}`, "bs=1M", `seek=${data.startBytes}`, "oflag=seek_bytes", "conv=notrunc,sparse", "status=none"]);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
