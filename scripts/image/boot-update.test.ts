@@ -163,3 +163,99 @@ test("a good bundle: installed into slot B, one tryboot boot, healthy, committed
   expect(again.firmware).toMatchObject({ configFile: "config.txt", osPrefix: "slot-b/" });
   expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(next);
 }, 1_800_000);
+
+test("a bundle whose runtime crashes at start: its trial boot is given up, the box is back on the old version by itself", async () => {
+  const broken = `${baseVersion()}.crash`;
+  writeFileSync(join(tmp, "crash"), "#!/bin/sh\necho 'iotbox: crashing at start on purpose (update test)' >&2\nexit 1\n");
+  // the trial deadline of this bundle's slot-health: 60 s instead of 300 (the test's patience)
+  const unit = readFileSync(resolve(import.meta.dir, "../../overlay/etc/systemd/system/iotbox-slot-health.service"), "utf8")
+    .replace(/IOTBOX_TRIAL_SECONDS=\d+/, "IOTBOX_TRIAL_SECONDS=60");
+  writeFileSync(join(tmp, "slot-health.service"), unit);
+  const bundle = remakeBundle("crash", broken, [
+    "rm /usr/lib/iotbox/iotbox", `write ${tmp}/crash /usr/lib/iotbox/iotbox`, "sif /usr/lib/iotbox/iotbox mode 0100755",
+    "rm /etc/systemd/system/iotbox-slot-health.service", `write ${tmp}/slot-health.service /etc/systemd/system/iotbox-slot-health.service`,
+  ]);
+  const good = await box.sh("cat /usr/lib/iotbox/VERSION");
+  scp(bundle, "/var/tmp/crash.raucb");
+  const inst = await box.run("rauc install /var/tmp/crash.raucb && rm /var/tmp/crash.raucb", 900_000);
+  expect(inst.code, inst.out).toBe(0);
+  expect(bootFile("tryboot.txt")).toContain("os_prefix=slot-a/");
+  const m = machine!;
+  await box.run("/usr/lib/iotbox/update-reboot");
+  expect(await rebooted(m)).toBe(true);
+  const t0 = performance.now();
+  log("boot: tryboot → slot A with the crashing runtime");
+  const trial = boot({ card, forwards, hostServices, tryboot: true });
+  machine = trial;
+  expect(trial.firmware.osPrefix).toBe("slot-a/");
+  // nobody touches it: slot-health gives up after its deadline and reboots; the firmware reads config.txt
+  expect(await rebooted(trial)).toBe(false);
+  const back = await up(false);
+  log(`rollback complete (HTTPS on the old version): ${((performance.now() - t0) / 1000).toFixed(1)} s after the trial boot started`);
+  expect(back.firmware).toMatchObject({ configFile: "config.txt", osPrefix: "slot-b/" });
+  expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(good);
+  await waitUntil("the rollback recorded", 120_000, async () => ((await box.sh("cat /var/lib/iotbox-os/update/result 2>/dev/null || true")).includes("rolled-back") ? true : null), 3000);
+  expect(await box.sh("cat /var/lib/iotbox-os/update/result")).toContain(broken);
+  expect(await box.sh("/usr/lib/iotbox/rauc-bootloader get-state A")).toBe("bad");
+  expect(bootFile("tryboot.txt")).toBeNull();
+  expect(await storedLeaf()).toBe(fingerprint);
+  expect((await httpsGet(ports.https, boxName, pebbleRoot, "/")).fingerprint256).toBe(fingerprint);
+}, 1_800_000);
+
+test("a tampered bundle: refused before a byte is written to the other slot", async () => {
+  const good = readdirSync(tmp).includes("next.raucb") ? join(tmp, "next.raucb") : remakeBundle("next", `${baseVersion()}.next`);
+  const bad = join(tmp, "tampered.raucb");
+  copyFileSync(good, bad);
+  const fd = openSync(bad, "r+");
+  writeSync(fd, Buffer.from("tampered"), 0, 8, Math.floor(statSync(bad).size / 2)); // inside the payload
+  closeSync(fd);
+  const before = await box.sh("dd if=/dev/vda2 bs=1M count=64 status=none | sha256sum");
+  scp(bad, "/var/tmp/tampered.raucb");
+  const inst = await box.run("rauc install /var/tmp/tampered.raucb; echo exit=$?; rm -f /var/tmp/tampered.raucb", 900_000);
+  expect(inst.out).not.toContain("exit=0");
+  expect(inst.out).toMatch(/signature|verif/i);
+  expect(await box.sh("dd if=/dev/vda2 bs=1M count=64 status=none | sha256sum")).toBe(before);
+  expect(bootFile("tryboot.txt")).toBeNull();
+  expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
+}, 900_000);
+
+test("power cut during the install, and during the first boot of the new slot: the box boots a working system each time", async () => {
+  const v3 = `${baseVersion()}.v3`;
+  const bundle = remakeBundle("v3", v3);
+  const good = await box.sh("cat /usr/lib/iotbox/VERSION");
+  scp(bundle, "/var/tmp/v3.raucb");
+  // 1. during the install: cut while RAUC writes slot A
+  await box.run("nohup rauc install /var/tmp/v3.raucb > /var/tmp/install.log 2>&1 &");
+  await waitUntil("RAUC writing slot A", 300_000, async () => (/Copying|Installing|writing|slot/i.test(await box.sh("cat /var/tmp/install.log")) ? true : null), 1000);
+  await Bun.sleep(5_000);
+  log(`power cut during the install (log: ${(await box.sh("tail -n 2 /var/tmp/install.log")).replace(/\n/g, " | ")})`);
+  await machine!.powerCut();
+  machine = null;
+  const afterInstallCut = await up(false);
+  expect(afterInstallCut.firmware.osPrefix).toBe("slot-b/");
+  expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(good);
+  expect(await storedLeaf()).toBe(fingerprint);
+  // 2. install it whole, reboot into it, and cut the power during that first boot
+  const inst = await box.run("rauc install /var/tmp/v3.raucb && rm /var/tmp/v3.raucb", 900_000);
+  expect(inst.code, inst.out).toBe(0);
+  const m = machine!;
+  await box.run("/usr/lib/iotbox/update-reboot");
+  expect(await rebooted(m)).toBe(true);
+  const trial = boot({ card, forwards, hostServices, tryboot: true });
+  machine = trial;
+  expect(trial.firmware.osPrefix).toBe("slot-a/");
+  // 20 s in: the kernel and init have run, systemd is starting (virt reaches the login prompt at ~35 s)
+  await Bun.sleep(20_000);
+  expect(await Promise.race([trial.exited.then(() => "exited"), Bun.sleep(10).then(() => "running")])).toBe("running");
+  log("power cut during the first boot of slot A");
+  await trial.powerCut();
+  machine = null;
+  const afterTrialCut = await up(false); // the flag lived in RAM: config.txt again
+  expect(afterTrialCut.firmware).toMatchObject({ configFile: "config.txt", osPrefix: "slot-b/" });
+  expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(good);
+  await waitUntil("the failed trial recorded", 120_000, async () => ((await box.sh("cat /var/lib/iotbox-os/update/result 2>/dev/null || true")).includes(`rolled-back ${v3}`) ? true : null), 3000);
+  expect(await storedLeaf()).toBe(fingerprint);
+  await box.run("systemctl poweroff");
+  expect(await Promise.race([machine!.exited, Bun.sleep(120_000).then(() => "timeout")])).toBe(0);
+  machine = null;
+}, 1_800_000);
