@@ -1,8 +1,9 @@
 // Updates in the field, booted for real (qemu-system-aarch64 -M virt): the card's two system
 // slots, RAUC with the custom bootloader backend (overlay/usr/lib/iotbox/rauc-bootloader), the
-// firmware's part played by the harness (firmware.ts: config.txt, or tryboot.txt once after a
-// reboot whose argument is "0 tryboot", read from the kernel's console line; a power cut clears
-// the flag). The bundles are the build's own (out/*.raucb), re-made here with another version
+// firmware's part played by the harness (firmware.ts: config.txt at every boot; tryboot.txt only
+// when the kernel passed the firmware its one-shot flag, which Debian's does not: the one trial
+// boot is then config.txt itself, armed by update-reboot and given back by the trial's own init).
+// The bundles are the build's own (out/*.raucb), re-made here with another version
 // and, for the crash case, a runtime that exits at once, signed with the same (test) vendor key.
 // The tests run in order on one card; each starts from where the previous one left the box.
 import { afterAll, expect, test } from "bun:test";
@@ -36,7 +37,7 @@ function sh(cmd: string[], input?: string): string {
  * A bundle made from the build's: its root file system with another version stamped in, and
  * `edit` applied (debugfs commands on the ext4 image), signed with the vendor key.
  */
-function remakeBundle(name: string, version: string, debugfsCmds: string[] = []): string {
+function remakeBundle(name: string, version: string, build: number, debugfsCmds: string[] = []): string {
   const image = latestImage();
   const src = image.replace(/\.img$/, ".raucb");
   const dir = join(tmp, `bundle-${name}`);
@@ -44,13 +45,14 @@ function remakeBundle(name: string, version: string, debugfsCmds: string[] = [])
   const files = join(tmp, `files-${name}`);
   sh(["mkdir", "-p", files]);
   writeFileSync(join(files, "VERSION"), `${version}\n`);
-  const release = sh(["debugfs", "-R", "cat /etc/iotbox-release", join(dir, "rootfs.ext4")]).replace(/^IOTBOX_VERSION=.*$/m, `IOTBOX_VERSION=${version}`);
+  const release = sh(["debugfs", "-R", "cat /etc/iotbox-release", join(dir, "rootfs.ext4")]).replace(/^IOTBOX_VERSION=.*$/m, `IOTBOX_VERSION=${version}`)
+    .replace(/^IOTBOX_BUILD_EPOCH=.*$/m, `IOTBOX_BUILD_EPOCH=${build}`);
   writeFileSync(join(files, "iotbox-release"), release);
   const cmds = ["rm /usr/lib/iotbox/VERSION", `write ${files}/VERSION /usr/lib/iotbox/VERSION`,
     "rm /etc/iotbox-release", `write ${files}/iotbox-release /etc/iotbox-release`, ...debugfsCmds.map((c) => c.replaceAll("@FILES@", files))];
   sh(["debugfs", "-w", "-f", "-", join(dir, "rootfs.ext4")], cmds.join("\n"));
   expect(sh(["debugfs", "-R", "cat /usr/lib/iotbox/VERSION", join(dir, "rootfs.ext4")]).trim()).toBe(version);
-  const manifest = readFileSync(join(dir, "manifest.raucm"), "utf8").replace(/^version=.*$/m, `version=${version}`);
+  const manifest = readFileSync(join(dir, "manifest.raucm"), "utf8").replace(/^version=.*$/m, `version=${version}`).replace(/^build=.*$/m, `build=${build}`);
   writeFileSync(join(dir, "manifest.raucm"), manifest.replace(/^\[image\.rootfs\][\s\S]*$/m, "[image.rootfs]\nfilename=rootfs.ext4\n"));
   const out = join(tmp, `${name}.raucb`);
   // zstd level 3 here (the build uses 15): the test's bundles are made while QEMU runs
@@ -63,6 +65,8 @@ function remakeBundle(name: string, version: string, debugfsCmds: string[] = [])
 let card = "", box: Ssh, ports = { https: 0, http: 0, ssh: 0 }, key = "", boxName = "", pebbleRoot = "", fingerprint = "";
 let forwards: { host: number; guest: number }[] = [], hostServices: { port: number }[] = [];
 const baseVersion = () => readFileSync(join(resolve(import.meta.dir, "../../dist"), "VERSION"), "utf8").trim();
+/** The build's own build number (its commit time): each remade bundle is one newer than the last. */
+const baseBuild = () => Number(/^Build:\s*'(\d+)'/m.exec(sh(["rauc", "info", "--keyring", VENDOR.cert, latestImage().replace(/\.img$/, ".raucb")]))?.[1] ?? NaN);
 
 async function up(tryboot: boolean): Promise<Machine> {
   const m = boot({ card, forwards, hostServices, tryboot });
@@ -128,9 +132,9 @@ test("two system slots: the box runs slot A from slot-a/ (config.txt), slot B is
   expect(await storedLeaf()).toBe(fingerprint);
 }, 900_000);
 
-test("a good bundle: installed into slot B, one tryboot boot, healthy, committed; the certificate and configuration kept", async () => {
+test("a good bundle: installed into slot B, one trial boot, healthy, committed; the certificate and configuration kept", async () => {
   const next = `${baseVersion()}.next`;
-  const bundle = remakeBundle("next", next);
+  const bundle = remakeBundle("next", next, baseBuild() + 1);
   const configSum = await box.sh("sha256sum /var/lib/iotbox/config.json");
   scp(bundle, "/var/tmp/next.raucb");
   const t0 = performance.now();
@@ -143,16 +147,19 @@ test("a good bundle: installed into slot B, one tryboot boot, healthy, committed
   await box.run("rm -f /var/tmp/next.raucb");
   const m = machine!;
   await box.run("/usr/lib/iotbox/update-reboot");
-  expect(await rebooted(m)).toBe(true); // the kernel printed "0 tryboot": the firmware's flag is set
-  log("boot: tryboot → slot B");
-  const b = await up(true);
-  expect(b.firmware).toMatchObject({ configFile: "tryboot.txt", osPrefix: "slot-b/" });
+  expect(await rebooted(m)).toBe(false); // Debian's kernel cannot set the firmware's flag: config.txt is armed instead
+  expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
+  expect(bootFile("config.committed.txt")).toContain("os_prefix=slot-a/");
+  log("boot: one-shot config.txt → slot B");
+  const b = await up(false);
+  expect(b.firmware).toMatchObject({ configFile: "config.txt", osPrefix: "slot-b/" });
   await waitUntil("slot B committed", 300_000, async () => ((await box.sh("cat /var/lib/iotbox-os/update/result 2>/dev/null || true")).includes("installed") ? true : null), 3000);
   log(`install → HTTPS on the new version, committed: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(next);
   expect(await box.sh("findmnt -no SOURCE /")).toBe("/dev/vda3");
   expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
   expect(bootFile("tryboot.txt")).toBeNull();
+  expect(bootFile("config.committed.txt")).toBeNull();
   expect(await storedLeaf()).toBe(fingerprint);
   expect(await box.sh("sha256sum /var/lib/iotbox/config.json")).toBe(configSum);
   expect((await httpsGet(ports.https, boxName, pebbleRoot, "/")).fingerprint256).toBe(fingerprint);
@@ -171,7 +178,7 @@ test("a bundle whose runtime crashes at start: its trial boot is given up, the b
   const unit = readFileSync(resolve(import.meta.dir, "../../overlay/etc/systemd/system/iotbox-slot-health.service"), "utf8")
     .replace(/IOTBOX_TRIAL_SECONDS=\d+/, "IOTBOX_TRIAL_SECONDS=60");
   writeFileSync(join(tmp, "slot-health.service"), unit);
-  const bundle = remakeBundle("crash", broken, [
+  const bundle = remakeBundle("crash", broken, baseBuild() + 2, [
     "rm /usr/lib/iotbox/iotbox", `write ${tmp}/crash /usr/lib/iotbox/iotbox`, "sif /usr/lib/iotbox/iotbox mode 0100755",
     "rm /etc/systemd/system/iotbox-slot-health.service", `write ${tmp}/slot-health.service /etc/systemd/system/iotbox-slot-health.service`,
   ]);
@@ -182,12 +189,16 @@ test("a bundle whose runtime crashes at start: its trial boot is given up, the b
   expect(bootFile("tryboot.txt")).toContain("os_prefix=slot-a/");
   const m = machine!;
   await box.run("/usr/lib/iotbox/update-reboot");
-  expect(await rebooted(m)).toBe(true);
+  expect(await rebooted(m)).toBe(false);
   const t0 = performance.now();
-  log("boot: tryboot → slot A with the crashing runtime");
-  const trial = boot({ card, forwards, hostServices, tryboot: true });
+  log("boot: one-shot config.txt → slot A with the crashing runtime");
+  const trial = boot({ card, forwards, hostServices });
   machine = trial;
   expect(trial.firmware.osPrefix).toBe("slot-a/");
+  // its init gives config.txt back to the committed slot B at once
+  await trial.waitForSerial(/login:/, 300_000);
+  expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
+  expect(bootFile("config.committed.txt")).toBeNull();
   // nobody touches it: slot-health gives up after its deadline and reboots; the firmware reads config.txt
   expect(await rebooted(trial)).toBe(false);
   const back = await up(false);
@@ -202,26 +213,38 @@ test("a bundle whose runtime crashes at start: its trial boot is given up, the b
   expect((await httpsGet(ports.https, boxName, pebbleRoot, "/")).fingerprint256).toBe(fingerprint);
 }, 1_800_000);
 
-test("a tampered bundle: refused before a byte is written to the other slot", async () => {
-  const good = readdirSync(tmp).includes("next.raucb") ? join(tmp, "next.raucb") : remakeBundle("next", `${baseVersion()}.next`);
-  const bad = join(tmp, "tampered.raucb");
-  copyFileSync(good, bad);
-  const fd = openSync(bad, "r+");
-  writeSync(fd, Buffer.from("tampered"), 0, 8, Math.floor(statSync(bad).size / 2)); // inside the payload
+test("a tampered, a truncated, an older and the same bundle: each refused before a byte is written to the other slot", async () => {
+  const good = readdirSync(tmp).includes("next.raucb") ? join(tmp, "next.raucb") : remakeBundle("next", `${baseVersion()}.next`, baseBuild() + 1);
+  const tampered = join(tmp, "tampered.raucb");
+  copyFileSync(good, tampered);
+  const fd = openSync(tampered, "r+");
+  writeSync(fd, Buffer.from("tampered"), 0, 8, Math.floor(statSync(tampered).size / 2)); // inside the payload
   closeSync(fd);
+  const truncated = join(tmp, "truncated.raucb");
+  writeFileSync(truncated, readFileSync(good).subarray(0, Math.floor(statSync(good).size * 0.7))); // a download cut short
+  // signed by the vendor, but older than what runs (slot B runs .next, build +1), and that same one again
+  const older = remakeBundle("older", `${baseVersion()}.older`, baseBuild());
+  const cases: [string, string, RegExp][] = [
+    [tampered, "tampered", /signature|verif/i], [truncated, "truncated", /signature|verif|size|invalid/i],
+    [older, "older", /older than the running system/], [good, "same", /already running/],
+  ];
   const before = await box.sh("dd if=/dev/vda2 bs=1M count=64 status=none | sha256sum");
-  scp(bad, "/var/tmp/tampered.raucb");
-  const inst = await box.run("rauc install /var/tmp/tampered.raucb; echo exit=$?; rm -f /var/tmp/tampered.raucb", 900_000);
-  expect(inst.out).not.toContain("exit=0");
-  expect(inst.out).toMatch(/signature|verif/i);
-  expect(await box.sh("dd if=/dev/vda2 bs=1M count=64 status=none | sha256sum")).toBe(before);
-  expect(bootFile("tryboot.txt")).toBeNull();
-  expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
-}, 900_000);
+  for (const [file, name, why] of cases) {
+    scp(file, `/var/tmp/${name}.raucb`);
+    const inst = await box.run(`rauc install /var/tmp/${name}.raucb; echo exit=$?; rm -f /var/tmp/${name}.raucb`, 900_000);
+    log(`${name}: ${inst.out.split("\n").filter((l) => /error|fail|refused/i.test(l)).slice(-1)[0] ?? inst.out.slice(-200)}`);
+    expect(inst.out, name).not.toContain("exit=0");
+    expect(inst.out, name).toMatch(why);
+    expect(await box.sh("dd if=/dev/vda2 bs=1M count=64 status=none | sha256sum"), name).toBe(before);
+    expect(bootFile("tryboot.txt"), name).toBeNull();
+    expect(bootFile("config.txt"), name).toContain("os_prefix=slot-b/");
+    expect(await box.sh("/usr/lib/iotbox/rauc-bootloader get-state A"), name).toBe("bad"); // still the failed crash slot, never made primary
+  }
+}, 1_800_000);
 
 test("power cut during the install, and during the first boot of the new slot: the box boots a working system each time", async () => {
   const v3 = `${baseVersion()}.v3`;
-  const bundle = remakeBundle("v3", v3);
+  const bundle = remakeBundle("v3", v3, baseBuild() + 3);
   const good = await box.sh("cat /usr/lib/iotbox/VERSION");
   scp(bundle, "/var/tmp/v3.raucb");
   // 1. during the install: cut while RAUC writes slot A
@@ -240,8 +263,8 @@ test("power cut during the install, and during the first boot of the new slot: t
   expect(inst.code, inst.out).toBe(0);
   const m = machine!;
   await box.run("/usr/lib/iotbox/update-reboot");
-  expect(await rebooted(m)).toBe(true);
-  const trial = boot({ card, forwards, hostServices, tryboot: true });
+  expect(await rebooted(m)).toBe(false);
+  const trial = boot({ card, forwards, hostServices });
   machine = trial;
   expect(trial.firmware.osPrefix).toBe("slot-a/");
   // 20 s in: the kernel and init have run, systemd is starting (virt reaches the login prompt at ~35 s)
@@ -250,7 +273,7 @@ test("power cut during the install, and during the first boot of the new slot: t
   log("power cut during the first boot of slot A");
   await trial.powerCut();
   machine = null;
-  const afterTrialCut = await up(false); // the flag lived in RAM: config.txt again
+  const afterTrialCut = await up(false); // the trial's init had given config.txt back
   expect(afterTrialCut.firmware).toMatchObject({ configFile: "config.txt", osPrefix: "slot-b/" });
   expect(await box.sh("cat /usr/lib/iotbox/VERSION")).toBe(good);
   await waitUntil("the failed trial recorded", 120_000, async () => ((await box.sh("cat /var/lib/iotbox-os/update/result 2>/dev/null || true")).includes(`rolled-back ${v3}`) ? true : null), 3000);

@@ -132,7 +132,7 @@ export interface Machine {
   exited: Promise<number | null>;
   /** Hard power-off: SIGKILL to QEMU (what the guest's disk has not flushed is lost). */
   powerCut(): Promise<void>;
-  /** After the guest rebooted: whether the firmware's tryboot flag is set for the next boot. */
+  /** After the guest rebooted: whether the firmware's tryboot flag is set for the next boot (never with Debian's kernel). */
   trybootNext(): boolean;
   /** What the firmware read at this power-on (config file, os_prefix, kernel, …). */
   firmware: FirmwareChoice;
@@ -219,7 +219,12 @@ export function boot(o: BootOptions): Machine {
   const read = (name: string) => (files.has(name) ? readBootFile(o.card, name).toString() : null);
   const choice = chooseBoot(read, { tryboot: o.tryboot ?? false, board: "pi3" });
   const kernel = join(dir, "vmlinuz"), initrd = join(dir, "initrd");
-  writeFileSync(kernel, readBootFile(o.card, choice.kernel));
+  const kernelImage = readBootFile(o.card, choice.kernel);
+  writeFileSync(kernel, kernelImage);
+  // The firmware's tryboot flag is set only by a kernel that hands the reboot argument to it
+  // (Raspberry Pi's downstream firmware driver: strstr(cmd, "tryboot")); Debian's kernel has no
+  // such code and not the word in its image, so its "0 tryboot" reaches no firmware.
+  const kernelSetsTryboot = kernelImage.includes("tryboot");
   writeFileSync(initrd, readBootFile(o.card, choice.initramfs));
   const cmdline = readBootFile(o.card, choice.cmdlineFile).toString().split("\n")[0]!.trim();
   const kind = o.machine ?? "virt";
@@ -264,7 +269,7 @@ export function boot(o: BootOptions): Machine {
       }
     },
     async powerCut() { proc.kill("SIGKILL"); killed = true; await exited; },
-    trybootNext: () => !killed && setsTryboot(rebootArgument(out)),
+    trybootNext: () => !killed && kernelSetsTryboot && setsTryboot(rebootArgument(out)),
     firmware: choice,
   };
 }
