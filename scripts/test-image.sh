@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test-image: run as root (the image build needs it)" >&2; exit 1; }
-bash scripts/image/build.sh
+# --no-build: the image in out/ was just built (scripts/test.sh builds it alongside the unit tests)
+[ "${1:-}" = --no-build ] || bash scripts/image/build.sh
 exec node_modules/.bin/bun test --timeout 1800000 ./scripts/image/
