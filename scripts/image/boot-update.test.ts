@@ -7,16 +7,14 @@
 // and, for the crash case, a runtime that exits at once, signed with the same (test) vendor key.
 // The tests run in order on one card; each starts from where the previous one left the box.
 import { afterAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startFleet, freePort, type Fleet } from "../../testkit";
 import { boot, cardFrom, latestImage, readBootFile, listBootFilesDeep, writeBootFile, writeDataFiles, GUEST_HOST_ALIAS, type Machine } from "./qemu";
 import { httpsGet, ssh, waitUntil, type Ssh } from "./box";
+import { baseBuild, remakeBundle as remakeBundle_, sh, VENDOR } from "./bundles";
 
-const CACHE = process.env.IOTBOX_IMAGE_CACHE ?? "/var/cache/iotbox-image";
-const VENDOR = { cert: process.env.IOTBOX_VENDOR_CERT ?? join(CACHE, "vendor-test/cert.pem"), key: process.env.IOTBOX_VENDOR_KEY ?? join(CACHE, "vendor-test/key.pem") };
 const tmp = mkdtempSync("/tmp/iotbox-image-update-");
 let fleet: Fleet | null = null;
 let machine: Machine | null = null;
@@ -27,47 +25,12 @@ afterAll(async () => {
 });
 const log = (msg: string) => console.log(`[image update ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
-function sh(cmd: string[], input?: string): string {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd.join(" ")} → ${r.status}: ${r.stderr}${r.stdout}`.slice(-3000));
-  return r.stdout;
-}
-
-/**
- * A bundle made from the build's: its root file system with another version stamped in, and
- * `edit` applied (debugfs commands on the ext4 image), signed with the vendor key.
- */
-function remakeBundle(name: string, version: string, build: number, debugfsCmds: string[] = []): string {
-  const image = latestImage();
-  const src = image.replace(/\.img$/, ".raucb");
-  const dir = join(tmp, `bundle-${name}`);
-  sh(["rauc", "extract", "--keyring", VENDOR.cert, src, dir]);
-  const files = join(tmp, `files-${name}`);
-  sh(["mkdir", "-p", files]);
-  writeFileSync(join(files, "VERSION"), `${version}\n`);
-  const release = sh(["debugfs", "-R", "cat /etc/iotbox-release", join(dir, "rootfs.ext4")]).replace(/^IOTBOX_VERSION=.*$/m, `IOTBOX_VERSION=${version}`)
-    .replace(/^IOTBOX_BUILD_EPOCH=.*$/m, `IOTBOX_BUILD_EPOCH=${build}`);
-  writeFileSync(join(files, "iotbox-release"), release);
-  const cmds = ["rm /usr/lib/iotbox/VERSION", `write ${files}/VERSION /usr/lib/iotbox/VERSION`,
-    "rm /etc/iotbox-release", `write ${files}/iotbox-release /etc/iotbox-release`, ...debugfsCmds.map((c) => c.replaceAll("@FILES@", files))];
-  sh(["debugfs", "-w", "-f", "-", join(dir, "rootfs.ext4")], cmds.join("\n"));
-  expect(sh(["debugfs", "-R", "cat /usr/lib/iotbox/VERSION", join(dir, "rootfs.ext4")]).trim()).toBe(version);
-  const manifest = readFileSync(join(dir, "manifest.raucm"), "utf8").replace(/^version=.*$/m, `version=${version}`).replace(/^build=.*$/m, `build=${build}`);
-  writeFileSync(join(dir, "manifest.raucm"), manifest.replace(/^\[image\.rootfs\][\s\S]*$/m, "[image.rootfs]\nfilename=rootfs.ext4\n"));
-  const out = join(tmp, `${name}.raucb`);
-  // zstd level 3 here (the build uses 15): the test's bundles are made while QEMU runs
-  sh(["rauc", "bundle", `--cert=${VENDOR.cert}`, `--key=${VENDOR.key}`, `--keyring=${VENDOR.cert}`,
-    "--mksquashfs-args=-comp zstd -Xcompression-level 3", dir, out]);
-  rmSync(dir, { recursive: true, force: true });
-  return out;
-}
+const remakeBundle = (name: string, version: string, build: number, debugfsCmds: string[] = []) => remakeBundle_(tmp, name, version, build, debugfsCmds);
 
 let updatesDir = "";
 let card = "", box: Ssh, ports = { https: 0, http: 0, ssh: 0 }, key = "", boxName = "", pebbleRoot = "", fingerprint = "";
 let forwards: { host: number; guest: number }[] = [], hostServices: { port: number }[] = [];
 const baseVersion = () => readFileSync(join(resolve(import.meta.dir, "../../dist"), "VERSION"), "utf8").trim();
-/** The build's own build number (its commit time): each remade bundle is one newer than the last. */
-const baseBuild = () => Number(/^Build:\s*'(\d+)'/m.exec(sh(["rauc", "info", "--keyring", VENDOR.cert, latestImage().replace(/\.img$/, ".raucb")]))?.[1] ?? NaN);
 
 async function up(tryboot: boolean): Promise<Machine> {
   const m = boot({ card, forwards, hostServices, tryboot });
