@@ -24,6 +24,26 @@ export const UPDATE_CODES = {
 
 export type UpdateCode = keyof typeof UPDATE_CODES;
 
+/** The same sentences in Spanish (the homepage's other language). */
+export const UPDATE_CODES_ES: Record<UpdateCode, string> = {
+  ERR_IOT_UPDATE_UNSIGNED: "Este archivo no es una actualización firmada: la caja solo instala actualizaciones firmadas por el fabricante. No se cambió nada.",
+  ERR_IOT_UPDATE_FOREIGN_SIGNATURE: "Esta actualización está firmada por alguien que no es el fabricante de esta caja. Se rechazó y no se cambió nada.",
+  ERR_IOT_UPDATE_DAMAGED: "El archivo de actualización está dañado o incompleto (por ejemplo, una descarga cortada). Vuelve a obtenerlo. No se cambió nada.",
+  ERR_IOT_UPDATE_WRONG_DEVICE: "Esta actualización es para otro tipo de dispositivo. Se rechazó y no se cambió nada.",
+  ERR_IOT_UPDATE_OLDER: "Esta actualización es más antigua que el sistema que ya funciona en la caja. Se rechazó y no se cambió nada.",
+  ERR_IOT_UPDATE_SAME: "Esta versión ya está funcionando en la caja. No hay nada que hacer.",
+  ERR_IOT_UPDATE_NOT_FOUND: "No se encontró el archivo de actualización o no se pudo leer.",
+  ERR_IOT_UPDATE_BOX: "La caja no puede comprobar actualizaciones (le falta el actualizador o la clave del fabricante): hace falta el soporte del fabricante.",
+  ERR_IOT_UPDATE_ROLLED_BACK: "Esta versión ya se probó en esta caja y no arrancó bien, así que la caja sigue con su sistema actual. Un administrador puede volver a intentarlo con «Actualizar ahora».",
+  ERR_IOT_UPDATE_HELD: "El administrador ha pausado las actualizaciones: la caja no busca, descarga ni instala actualizaciones hasta que se reanuden.",
+  ERR_IOT_UPDATE_BUSY: "Ahora mismo se está instalando otra actualización. Inténtalo de nuevo cuando termine.",
+  ERR_IOT_UPDATE_INSTALL_FAILED: "Falló la escritura de la actualización. La caja sigue con su sistema actual; no se perdió nada. Inténtalo más tarde o contacta con el fabricante.",
+  ERR_IOT_UPDATE_MANIFEST: "El servicio de actualizaciones dio una respuesta que la caja no puede usar. No se descargó nada; la caja volverá a mirar más tarde.",
+  ERR_IOT_UPDATE_UNREACHABLE: "La caja no pudo contactar con el servicio de actualizaciones. Volverá a mirar más tarde.",
+  ERR_IOT_UPDATE_DOWNLOAD: "La descarga de la actualización no terminó. Seguirá donde se quedó en el próximo intento.",
+  ERR_IOT_UPDATE_DOWNLOAD_MISMATCH: "La actualización descargada no es el archivo que anunció el servicio (tamaño o suma de control). Se borró y se descargará de nuevo.",
+};
+
 export class UpdateError extends Error {
   constructor(readonly code: UpdateCode, message: string = UPDATE_CODES[code], readonly detail: string | null = null) {
     super(message);

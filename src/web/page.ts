@@ -28,7 +28,7 @@ main{max-width:640px;margin:0 auto;padding:12px}
 .banner strong{display:block;font-size:18px;margin-bottom:4px}.banner p{margin:6px 0;color:var(--ink)}
 .code{font:600 15px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;word-break:break-all;display:block;margin-bottom:6px}
 .url{display:block;margin-top:10px;padding:12px;border-radius:10px;background:#fff;border:1px solid #b7e2c6;font-weight:600;word-break:break-all;color:var(--ok)}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:0}dt{color:var(--mute)}dd{margin:0;word-break:break-all;font-variant-numeric:tabular-nums}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 14px;margin:0}dt{color:var(--mute)}dd{margin:0;overflow-wrap:anywhere;font-variant-numeric:tabular-nums}
 details summary{cursor:pointer;list-style:none;display:flex;align-items:center;gap:8px;font-weight:600}
 details summary::-webkit-details-marker{display:none}.cog{font-size:22px;line-height:1}
 .btn,button{display:inline-block;font:inherit;font-weight:600;padding:11px 16px;border-radius:10px;border:1px solid #1f2d3d;background:#1f2d3d;color:#fff;text-decoration:none;cursor:pointer;min-height:44px}

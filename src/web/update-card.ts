@@ -8,6 +8,7 @@ import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Lang } from "../cert/codes";
 import type { UpdateView } from "../update/index";
+import { UPDATE_CODES_ES, type UpdateCode } from "../update/codes";
 
 type H = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -24,6 +25,11 @@ const W = {
     downloading: "Descargando" },
 };
 
+/** A refusal in the page's language: the registry's sentence for a known code, else what was stored. */
+function refusalText(e: { code: string; message: string }, lang: Lang): string {
+  return lang === "es" && e.code in UPDATE_CODES_ES ? UPDATE_CODES_ES[e.code as UpdateCode] : e.message;
+}
+
 export function updateCard(v: UpdateView | null | undefined, lang: Lang, admin: { csrf: string } | null): H | "" {
   if (!v) return "";
   const w = W[lang];
@@ -39,7 +45,7 @@ ${v.download && !v.pendingReboot ? html`<dt>${w.downloading}</dt><dd>${v.downloa
 ${r?.outcome === "rolled-back" ? html`<p class="banner err" role="alert" id="update-rolled-back">${w.rolledBack}</p>` : ""}
 ${v.pendingReboot ? html`<p class="banner info">${w.pending} (${v.quietHours}): ${v.pendingReboot.version} ${v.paymentInFlight ? w.payment : ""}</p>` : ""}
 ${v.held ? html`<p class="mute">${w.held}</p>` : ""}
-${v.lastError ? html`<p class="banner err" id="update-refusal"><span class="code">${v.lastError.code}</span>${w.refused}: ${v.lastError.message}</p>` : ""}
+${v.lastError ? html`<p class="banner err" id="update-refusal"><span class="code">${v.lastError.code}</span>${w.refused}: ${refusalText(v.lastError, lang)}</p>` : ""}
 ${admin ? html`<div class="row"><form method="post" action="/settings/update/now?lang=${lang}">${tok}<button type="submit">${w.now}</button></form>
 <form method="post" action="/settings/update/${v.held ? "resume" : "hold"}?lang=${lang}">${tok}<button class="sec" type="submit">${v.held ? w.resume : w.hold}</button></form></div>` : ""}
 </section>`;
