@@ -417,9 +417,15 @@ export async function main(argv: string[]): Promise<number> {
       const box = openBox(opts, logger);
       // What the daemon knows (a payment in flight, the next look); null when none answers.
       const daemon = async () => ((await fromDaemon(opts, "/api/status")) as { update?: UpdateView | null } | null)?.update ?? null;
-      const live = await daemon();
+      let live = await daemon();
+      // An install takes a minute or more: what the daemon says about payments is asked again
+      // every 2 s, so that the reboot at its end sees a payment that began meanwhile.
+      const refresh = setInterval(() => { void daemon().then((v) => { if (v) live = v; }); }, 2000);
+      refresh.unref?.();
       const updater = openUpdater(box, logger, () => live?.paymentInFlight ?? false);
-      return await updateCommand(commandArgs(args), flags, updater, { out: (l) => console.log(l), err: (l) => console.error(l), daemonView: async () => live });
+      try {
+        return await updateCommand(commandArgs(args), flags, updater, { out: (l) => console.log(l), err: (l) => console.error(l), daemonView: async () => live });
+      } finally { clearInterval(refresh); }
     }
     case "version": case "--version": console.log(VERSION); return 0;
     case undefined: case "help": case "--help": console.log(USAGE); return cmd ? 0 : 2;

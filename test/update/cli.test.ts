@@ -22,7 +22,7 @@ beforeAll(() => {
 });
 
 async function iotbox(...args: string[]) {
-  const p = Bun.spawn(["bun", MAIN, ...args, "--data-dir", data, "--boot-dir", join(dir, "boot"), "--http-port", "1"], {
+  const p = Bun.spawn([process.execPath, MAIN, ...args, "--data-dir", data, "--boot-dir", join(dir, "boot"), "--http-port", "1"], {
     env: { ...process.env, IOTBOX_HOST_ROOT: root, IOTBOX_LOG_LEVEL: "error" }, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { out, err, code };
@@ -55,6 +55,30 @@ describe("iotbox update", () => {
     expect((await iotbox("update", "install", b)).out).toContain("rebooting into it");
     expect(read("reboots").trim()).toBe("reboot");
   });
+
+  test("install FILE while the running box starts a payment during the install: no reboot then; it waits for the payment", async () => {
+    // the running box (its /api/status on loopback): no payment when the command starts, one from 1 s on
+    const t0 = Date.now();
+    const daemon = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ update: { paymentInFlight: Date.now() - t0 > 1000 } }) });
+    // RAUC takes 4 s to write the slot here
+    writeFileSync(join(root, "usr/bin/rauc"), `#!/bin/sh\nif [ "$1" = install ]; then sleep 4; echo "$2" >> "${root}/installs"; exit 0; fi\nexec rauc "$@"\n`);
+    try {
+      const before = read("reboots");
+      const c = makeBundle(dir, { key, version: "0.2.3", build: 1_769_000_000, name: "c.raucb" });
+      const own = join(dir, "data-payment"); // its own state: the pending install stays out of the other tests
+      const p = Bun.spawn([process.execPath, MAIN, "update", "install", c, "--data-dir", own, "--boot-dir", join(dir, "boot"), "--http-port", String(daemon.port)], {
+        env: { ...process.env, IOTBOX_HOST_ROOT: root, IOTBOX_LOG_LEVEL: "error" }, stdout: "pipe", stderr: "pipe" });
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      expect(code).toBe(0);
+      expect(out).toContain("installed 0.2.3");
+      expect(out).not.toContain("rebooting into it");
+      expect(read("reboots")).toBe(before);
+      expect(JSON.parse(readFileSync(join(own, "update.json"), "utf8")).pendingReboot).toMatchObject({ version: "0.2.3" });
+    } finally {
+      daemon.stop(true);
+      writeFileSync(join(root, "usr/bin/rauc"), `#!/bin/sh\nif [ "$1" = install ]; then echo "$2" >> "${root}/installs"; exit 0; fi\nexec rauc "$@"\n`);
+    }
+  }, 60_000);
 
   test("hold / resume; status --json; iotbox status --json has the update section", async () => {
     expect((await iotbox("update", "hold")).code).toBe(0);
