@@ -5,22 +5,16 @@
 // boots (boot.test.ts) check the rest; this one checks that the Pi 3's own paths work.
 // Not emulated by QEMU 7.2, so not checked here: the LEDs, Wi-Fi, the firmware's config.txt
 // handling, the watchdog (kept out with modprobe.blacklist=bcm2835_wdt, see qemu.ts).
-import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { startFleet, freePort, type Fleet } from "../../testkit";
 import { boot, cardFrom, growToPowerOfTwo, setClockFile, latestImage, writeBootFile, GUEST_HOST_ALIAS, MACHINE_ARGS, type Machine } from "./qemu";
+import { imageTestScope } from "./scope";
 import { httpJson, httpsGet, waitUntil } from "./box";
 
-const tmp = mkdtempSync("/tmp/iotbox-image-raspi3b-");
 let fleet: Fleet | null = null;
 let machine: Machine | null = null;
-afterAll(async () => {
-  if (machine) await machine.powerCut();
-  await fleet?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const log = (msg: string) => console.log(`[image raspi3b ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const { tmp, log } = imageTestScope("raspi3b", () => ({ machine, fleet }));
 
 test("raspi3b: the image boots on the Pi 3 B model (its DTB, SD, USB network) up to the HTTPS homepage with the fleet's certificate", async () => {
   fleet = await startFleet({ extraIpSans: [GUEST_HOST_ALIAS] });

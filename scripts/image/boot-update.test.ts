@@ -6,24 +6,19 @@
 // The bundles are the build's own (out/*.raucb), re-made here with another version
 // and, for the crash case, a runtime that exits at once, signed with the same (test) vendor key.
 // The tests run in order on one card; each starts from where the previous one left the box.
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from "node:fs";
+import { readFileSync, writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startFleet, freePort, type Fleet } from "../../testkit";
 import { boot, cardFrom, latestImage, readBootFile, listBootFilesDeep, writeBootFile, writeDataFiles, GUEST_HOST_ALIAS, type Machine } from "./qemu";
+import { imageTestScope } from "./scope";
 import { httpsGet, ssh, waitUntil, type Ssh } from "./box";
 import { baseBuild, remakeBundle as remakeBundle_, sh, VENDOR } from "./bundles";
 
-const tmp = mkdtempSync("/tmp/iotbox-image-update-");
 let fleet: Fleet | null = null;
 let machine: Machine | null = null;
-afterAll(async () => {
-  if (machine) await machine.powerCut();
-  await fleet?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-const log = (msg: string) => console.log(`[image update ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const { tmp, log } = imageTestScope("update", () => ({ machine, fleet }));
 
 const remakeBundle = (name: string, version: string, build: number, debugfsCmds: string[] = []) => remakeBundle_(tmp, name, version, build, debugfsCmds);
 

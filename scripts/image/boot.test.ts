@@ -5,27 +5,21 @@
 // pointing at the certificate service of a test fleet (provisioner + Pebble + DNS double) on the
 // host, reached from the guest as 10.0.2.100 (QEMU guestfwd; the VM reaches nothing else); the fleet's CA arrives as iotbox-ca.pem.
 // Run by scripts/test-image.sh after the image is built. IOTBOX_IMAGE picks the image file.
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFleet, freePort, type Fleet } from "../../testkit";
 import { boot, cardFrom, extractPartition, latestImage, listBootFiles, readBootFile, writeBootFile, type Machine } from "./qemu";
+import { imageTestScope } from "./scope";
 import { GUEST_HOST_ALIAS } from "./qemu";
 import { httpJson, httpsGet, IMAGER_CMDLINE, imagerFirstrun, ssh, waitUntil } from "./box";
 
 
-const tmp = mkdtempSync("/tmp/iotbox-image-test-");
 let fleet: Fleet | null = null;
 let machine: Machine | null = null;
-afterAll(async () => {
-  if (machine) await machine.powerCut();
-  await fleet?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const log = (msg: string) => console.log(`[image test ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const { tmp, log } = imageTestScope("test", () => ({ machine, fleet }));
 
 test("the image boots, applies Imager's customisation, gets its certificate, survives reboot and power cut", async () => {
   const image = latestImage();
