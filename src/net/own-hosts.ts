@@ -30,14 +30,20 @@ export function ownHostSet(s: { addresses: string[]; names: Array<string | null>
 export function createOwnHosts(s: OwnHostSources): () => ReadonlySet<string> {
   const now = s.now ?? (() => performance.now());
   const ifs = s.interfaces ?? networkInterfaces;
-  let cache: { at: number; set: Set<string> } | null = null;
+  // Only the interface list is read at most every 2 s; the names and the LAN address are cheap and
+  // asked each time, so that the HTTPS name is accepted from the very request after it is issued.
+  let addrCache: { at: number; addresses: string[] } | null = null;
+  let cache: { key: string; set: Set<string> } | null = null;
   return () => {
     const t = now();
-    if (!cache || t - cache.at > 2000) {
-      const addresses = Object.values(ifs()).flat().filter((x): x is NonNullable<typeof x> => !!x).map((x) => x.address);
-      const lan = s.lanIp();
-      if (lan) addresses.push(lan);
-      cache = { at: t, set: ownHostSet({ addresses, names: [s.hostname(), s.httpsName()] }) };
+    if (!addrCache || t - addrCache.at > 2000) {
+      addrCache = { at: t, addresses: Object.values(ifs()).flat().filter((x): x is NonNullable<typeof x> => !!x).map((x) => x.address) };
+      cache = null;
+    }
+    const lan = s.lanIp(), host = s.hostname(), https = s.httpsName();
+    const key = `${lan}\n${host}\n${https}`;
+    if (!cache || cache.key !== key) {
+      cache = { key, set: ownHostSet({ addresses: lan ? [...addrCache.addresses, lan] : addrCache.addresses, names: [host, https] }) };
     }
     return cache.set;
   };
