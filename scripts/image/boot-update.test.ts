@@ -46,8 +46,13 @@ function scp(file: string, to: string) {
   sh(["scp", "-q", "-i", key, "-P", String(ports.ssh), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${join(tmp, "known_hosts")}`,
     "-o", "StrictHostKeyChecking=accept-new", file, `root@127.0.0.1:${to}`]);
 }
-async function rebooted(m: Machine): Promise<boolean> {
-  expect(await Promise.race([m.exited, Bun.sleep(240_000).then(() => "timeout")]), m.serial().slice(-2000)).toBe(0);
+async function rebooted(m: Machine, waitMs = 240_000): Promise<boolean> {
+  const how = await Promise.race([m.exited, Bun.sleep(waitMs).then(() => "timeout")]);
+  if (how === "timeout") { // still up: what the update command said
+    const said = await box.run("tail -n 20 /var/tmp/check.log /var/tmp/install.log /var/lib/iotbox/log/update-cli.log 2>&1; iotbox update status", 30_000).catch((e) => ({ out: String(e) }));
+    throw new Error(`no reboot within ${waitMs / 1000} s:\n${said.out}\n--- console:\n${m.serial().slice(-1500)}`);
+  }
+  expect(how, m.serial().slice(-2000)).toBe(0);
   machine = null;
   return m.trybootNext();
 }
@@ -115,7 +120,7 @@ test("a good bundle from the vendor's channel: downloaded, checked, installed in
   const t0 = performance.now();
   const m = machine!;
   await detached("iotbox update check --install", "/var/tmp/check.log");
-  expect(await rebooted(m)).toBe(false); // Debian's kernel cannot set the firmware's flag: config.txt is armed instead
+  expect(await rebooted(m, 900_000)).toBe(false); // Debian's kernel cannot set the firmware's flag: config.txt is armed instead
   log(`look + download + install + reboot: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   expect(bootFile("config.txt")).toContain("os_prefix=slot-b/");
   expect(bootFile("config.committed.txt")).toContain("os_prefix=slot-a/");
@@ -155,7 +160,7 @@ test("a bundle whose runtime crashes at start: its trial boot is given up, the b
   scp(bundle, "/var/tmp/crash.raucb");
   const m = machine!;
   await detached("iotbox update install /var/tmp/crash.raucb && rm -f /var/tmp/crash.raucb", "/var/tmp/install.log");
-  expect(await rebooted(m)).toBe(false);
+  expect(await rebooted(m, 900_000)).toBe(false);
   expect(bootFile("config.txt")).toContain("os_prefix=slot-a/");
   const t0 = performance.now();
   log("boot: one-shot config.txt → slot A with the crashing runtime");
@@ -253,7 +258,7 @@ test("power cut during the download, during the install and during the first boo
   // 3. the whole install (the downloaded bundle is still there), its reboot, and a cut during that first boot
   const m = machine!;
   await detached("iotbox update check --install", "/var/tmp/check.log");
-  expect(await rebooted(m)).toBe(false);
+  expect(await rebooted(m, 900_000)).toBe(false);
   const trial = boot({ card, forwards, hostServices });
   machine = trial;
   expect(trial.firmware.osPrefix).toBe("slot-a/");
