@@ -59,7 +59,8 @@ tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 step "base extracted"
 tar -C overlay --owner=0 --group=0 --numeric-owner -cf - . | tar -C "$root" --numeric-owner -xpf -
 install -D -m 0755 dist/iotbox-linux-arm64 "$root/usr/lib/iotbox/iotbox"
-ln -sfn ../lib/iotbox/iotbox "$root/usr/bin/iotbox"
+# /usr/bin/iotbox (overlay): a wrapper with the service's extra CA, for the command line
+[ -x "$root/usr/bin/iotbox" ] || die "overlay/usr/bin/iotbox is missing"
 echo "$version" > "$root/usr/lib/iotbox/VERSION"
 install -D -m 0644 "$vendor_cert" "$root/etc/rauc/vendor-keyring.pem"
 printf 'IOTBOX_VERSION=%s\nIOTBOX_BUILD_EPOCH=%s\n' "$version" "$SOURCE_DATE_EPOCH" > "$root/etc/iotbox-release"
