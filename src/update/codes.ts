@@ -20,6 +20,7 @@ export const UPDATE_CODES = {
   ERR_IOT_UPDATE_UNREACHABLE: "The box could not reach the update service. It will look again later.",
   ERR_IOT_UPDATE_DOWNLOAD: "The download of the update did not complete. It will continue where it stopped at the next attempt.",
   ERR_IOT_UPDATE_DOWNLOAD_MISMATCH: "The downloaded update is not the file the update service announced (size or checksum). It was deleted and will be fetched again.",
+  ERR_IOT_UPDATE_NO_SPACE: "There is not enough free space on the card for this update; nothing was downloaded, so the box's settings, certificate and payments keep their room. A larger card, or the vendor's support, is needed.",
 } as const;
 
 export type UpdateCode = keyof typeof UPDATE_CODES;
@@ -42,6 +43,7 @@ export const UPDATE_CODES_ES: Record<UpdateCode, string> = {
   ERR_IOT_UPDATE_UNREACHABLE: "La caja no pudo contactar con el servicio de actualizaciones. Volverá a mirar más tarde.",
   ERR_IOT_UPDATE_DOWNLOAD: "La descarga de la actualización no terminó. Seguirá donde se quedó en el próximo intento.",
   ERR_IOT_UPDATE_DOWNLOAD_MISMATCH: "La actualización descargada no es el archivo que anunció el servicio (tamaño o suma de control). Se borró y se descargará de nuevo.",
+  ERR_IOT_UPDATE_NO_SPACE: "No hay espacio libre suficiente en la tarjeta para esta actualización; no se descargó nada, así que los ajustes, el certificado y los pagos de la caja conservan su sitio. Hace falta una tarjeta mayor o el soporte del fabricante.",
 };
 
 export class UpdateError extends Error {

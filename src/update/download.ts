@@ -5,7 +5,7 @@
  * size and sha256 are checked and the file renamed to `<sha256>.raucb`. A cut connection or a
  * power cut leaves only the `.part`, which the next attempt continues.
  */
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, ftruncateSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync, ftruncateSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fsyncDir } from "../fs/atomic";
@@ -18,7 +18,16 @@ export interface DownloadOptions {
   /** A connection that sends nothing for this long is given up (the next attempt resumes). */
   stallMs?: number;
   onProgress?: (have: number, size: number) => void;
+  /** Free bytes for an unprivileged writer on the download folder's file system (default: statfs). */
+  freeBytes?: (dir: string) => number;
 }
+
+/**
+ * What a download must leave free on the data partition: the configuration, the certificate, the
+ * payment journal and the logs live there, and a full partition would stop their writes.
+ */
+export const KEEP_FREE_BYTES = 64 * 1024 * 1024;
+const statfsFree = (dir: string) => { const s = statfsSync(dir); return Number(s.bavail) * Number(s.bsize); };
 
 export const bundlePath = (dir: string, sha256: string) => join(dir, `${sha256}.raucb`);
 
@@ -49,7 +58,13 @@ export async function downloadBundle(r: DownloadRequest, o: DownloadOptions = {}
   }
   let have = sizeOf(part);
   if (have > r.size) { unlinkSync(part); have = 0; }
-  if (have < r.size) await fetchRest(r, part, have, doFetch, o);
+  if (have < r.size) {
+    const free = (o.freeBytes ?? statfsFree)(r.dir);
+    if (free - (r.size - have) < KEEP_FREE_BYTES) {
+      throw new UpdateError("ERR_IOT_UPDATE_NO_SPACE", undefined, `${r.size - have} bytes to fetch, ${free} free, ${KEEP_FREE_BYTES} kept free`);
+    }
+    await fetchRest(r, part, have, doFetch, o);
+  }
   have = sizeOf(part);
   if (have < r.size) throw new UpdateError("ERR_IOT_UPDATE_DOWNLOAD", undefined, `the connection ended after ${have} of ${r.size} bytes`);
   if (have !== r.size || (await sha256File(part)) !== r.sha256) {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundlePath, downloadBundle } from "../../src/update/download";
+import { bundlePath, downloadBundle, KEEP_FREE_BYTES } from "../../src/update/download";
 import { UpdateError } from "../../src/update/codes";
 import { startBundleHost, type BundleHost } from "./servers";
 
@@ -43,6 +43,30 @@ describe("download", () => {
     await downloadBundle(req);
     expect(h.requests.map((r) => r.range)).toEqual([null, "bytes=70000-"]);
     expect(sha(readFileSync(bundlePath(dir, sha(file))))).toBe(sha(file));
+  });
+
+  test("not enough room on the data partition (what is left after it must stay ≥ 64 MiB): refused before a byte is asked; the part kept; any free/need pair decides the same (fast-check)", async () => {
+    const file = randomBytes(100_000);
+    const h = await host(file, { cutAfter: (i) => (i === 0 ? 40_000 : null) });
+    const dir = tmp();
+    const req = { url: h.url(), size: file.length, sha256: sha(file), dir };
+    expect(await codeOf(downloadBundle(req))).toBe("ERR_IOT_UPDATE_DOWNLOAD"); // 40,000 bytes on the card
+    const asked = h.requests.length;
+    // 60,000 bytes to go: refused with 64 MiB + 59,999 free, fetched with 64 MiB + 60,000
+    expect(await codeOf(downloadBundle(req, { freeBytes: () => KEEP_FREE_BYTES + 59_999 }))).toBe("ERR_IOT_UPDATE_NO_SPACE");
+    expect(h.requests.length).toBe(asked);
+    expect(statSync(`${bundlePath(dir, sha(file))}.part`).size).toBe(40_000);
+    await downloadBundle(req, { freeBytes: () => KEEP_FREE_BYTES + 60_000 });
+    expect(sha(readFileSync(bundlePath(dir, sha(file))))).toBe(sha(file));
+    // the rule itself, over any sizes (no request is made when it refuses)
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 }), fc.integer({ min: 0, max: 2 ** 32 }), async (size, free) => {
+      const d2 = tmp();
+      let fetched = false;
+      const r = await codeOf(downloadBundle({ url: "http://127.0.0.1:9/never", size, sha256: "0".repeat(64), dir: d2 }, { freeBytes: () => free, fetch: (async () => { fetched = true; throw new Error("fetched"); }) as unknown as typeof fetch }));
+      const room = free - size >= KEEP_FREE_BYTES;
+      expect(r).toBe(room ? "ERR_IOT_UPDATE_DOWNLOAD" : "ERR_IOT_UPDATE_NO_SPACE");
+      expect(fetched).toBe(room);
+    }), { numRuns: 100 });
   });
 
   test("a server that ignores Range (200 with everything) starts the file over and still ends right", async () => {
