@@ -63,10 +63,14 @@ export function createUpdater(d: UpdaterDeps) {
   let slots: ReturnType<typeof decodeStatus> = null;
   const readSlots = () => void d.rauc.status().then((j) => { slots = decodeStatus(j); }, () => {});
 
+  // /etc/iotbox-release is on the read-only root: it changes only with the slot, i.e. after a
+  // reboot. Read once, not on every /api/status and homepage request.
+  let release: Release | null = null;
   const running = (): Release => {
+    if (release) return release;
     let text: string | null = null;
     try { text = readFileSync(d.paths.releaseFile, "utf8").slice(0, 4096); } catch {}
-    return parseRelease(text, d.fallbackVersion);
+    return (release = parseRelease(text, d.fallbackVersion));
   };
   const iso = () => now().toISOString();
   const fail = (code: UpdateCode, detail: string | null): { ok: false; code: UpdateCode; message: string } => {
