@@ -1,19 +1,14 @@
 // Update bundles made from the build's own (out/*.raucb) for the QEMU tests and the benchmark:
 // its root file system with another version and build stamped in (and optional debugfs edits),
 // signed with the same vendor key. Needs rauc, debugfs and mksquashfs on the host.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { latestImage } from "./qemu";
+import { latestImage, run } from "./qemu";
 
 const CACHE = process.env.IOTBOX_IMAGE_CACHE ?? "/var/cache/iotbox-image";
 export const VENDOR = { cert: process.env.IOTBOX_VENDOR_CERT ?? join(CACHE, "vendor-test/cert.pem"), key: process.env.IOTBOX_VENDOR_KEY ?? join(CACHE, "vendor-test/key.pem") };
 
-export function sh(cmd: string[], input?: string): string {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd.join(" ")} → ${r.status}: ${r.stderr}${r.stdout}`.slice(-3000));
-  return r.stdout;
-}
+export const sh = (cmd: string[], input?: string): string => run(cmd, input).toString();
 
 /** The build's bundle (beside the newest image in out/). */
 export const buildBundle = () => latestImage().replace(/\.img$/, ".raucb");

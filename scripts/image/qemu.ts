@@ -20,7 +20,8 @@ export function latestImage(): string {
 
 export interface Partition { index: number; startBytes: number; sizeBytes: number; type: string }
 
-function run(cmd: string[], input?: string | Buffer): Buffer {
+/** Runs a host tool with an argument array; its stdout, or an error with the end of its stderr. */
+export function run(cmd: string[], input?: string | Buffer): Buffer {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { input, maxBuffer: 512 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status}): ${r.stderr?.toString().slice(-2000)}`);
   return r.stdout;
