@@ -53,6 +53,18 @@ describe("publish-update and the channel routes", () => {
     expect(parseRange("bytes=-5", 10)).toEqual({ start: 5, end: 9 });
     expect(parseRange("bytes=1-2,4-5", 10)).toBeNull();
   });
+  test("an empty file: any range is 416 `bytes */0` (not a 206 `bytes 0--1/0`), no Range is 200 with nothing", async () => {
+    writeFileSync(join(dir, "pub", "files", "empty.raucb"), "");
+    expect(parseRange("bytes=-5", 0)).toBe("unsatisfiable");
+    for (const h of ["bytes=-5", "bytes=-1", "bytes=0-", "bytes=0-0", "bytes=-0"]) {
+      const res = await fetch(`${base}/iot/updates/files/empty.raucb`, { headers: { range: h } });
+      expect(res.status).toBe(416);
+      expect(res.headers.get("content-range")).toBe("bytes */0");
+    }
+    const res = await fetch(`${base}/iot/updates/files/empty.raucb`);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+  });
   test("only plain names: no traversal, no hidden files, no other channel shapes", async () => {
     writeFileSync(join(dir, "secret.txt"), "not for boxes");
     for (const p of ["/iot/updates/files/..%2Fstable.json", "/iot/updates/files/%2E%2E%2F%2E%2E%2Fsecret.txt", "/iot/updates/files/.iotbox.tmp", "/iot/updates/..%2Fsecret.txt.json",

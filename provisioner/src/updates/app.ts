@@ -13,7 +13,8 @@ export function parseRange(h: string | undefined, size: number): { start: number
   if (!h) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(h.trim());
   if (!m || (m[1] === "" && m[2] === "")) return null;            // not one we read: the whole file
-  if (m[1] === "") { const n = Number(m[2]); return n === 0 ? "unsatisfiable" : { start: Math.max(0, size - n), end: size - 1 }; }
+  // An empty file has no byte to name: `bytes=-N` on it is 416 like `bytes=0-` (not `bytes 0--1/0`).
+  if (m[1] === "") { const n = Number(m[2]); return n === 0 || size === 0 ? "unsatisfiable" : { start: Math.max(0, size - n), end: size - 1 }; }
   const start = Number(m[1]);
   const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
   if (start >= size || end < start) return "unsatisfiable";
