@@ -21,27 +21,27 @@ export function parseRange(h: string | undefined, size: number): { start: number
   return { start, end };
 }
 
-const file = (dir: string, name: string) => { const p = join(dir, name); try { return statSync(p).isFile() ? p : null; } catch { return null; } };
+/** The file and its size from one stat (a file removed meanwhile is a 404, never a 500 from a second stat). */
+const file = (dir: string, name: string) => { const p = join(dir, name); try { const st = statSync(p); return st.isFile() ? { path: p, size: st.size } : null; } catch { return null; } };
 
 export function createUpdatesApp(o: { dir: string }) {
   const app = new Hono();
   app.get("/iot/updates/files/:name", (c) => {
     const name = c.req.param("name");
-    const p = SAFE_NAME.test(name) ? file(join(o.dir, "files"), name) : null;
-    if (!p) return c.json({ error: "No such update file." }, 404);
-    return serveFile(c, p);
+    const f = SAFE_NAME.test(name) ? file(join(o.dir, "files"), name) : null;
+    if (!f) return c.json({ error: "No such update file." }, 404);
+    return serveFile(c, f.path, f.size);
   });
   app.get("/iot/updates/:manifest", (c) => {
     const m = /^(.+)\.json$/.exec(c.req.param("manifest"));
     const p = m && CHANNEL.test(m[1]!) ? file(o.dir, `${m[1]}.json`) : null;
     if (!p) return c.json({ error: "No such update channel." }, 404);
-    return new Response(Bun.file(p), { headers: { "content-type": "application/json", "cache-control": "no-cache" } });
+    return new Response(Bun.file(p.path), { headers: { "content-type": "application/json", "cache-control": "no-cache" } });
   });
   return app;
 }
 
-function serveFile(c: Context, p: string) {
-  const size = statSync(p).size;
+function serveFile(c: Context, p: string, size: number) {
   const r = parseRange(c.req.header("range"), size);
   const base = { "content-type": "application/octet-stream", "accept-ranges": "bytes", "cache-control": "no-cache" };
   if (r === "unsatisfiable") return new Response(null, { status: 416, headers: { ...base, "content-range": `bytes */${size}` } });
