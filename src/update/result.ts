@@ -5,16 +5,24 @@
  *   <os update dir>/trial   `<slot> <version>` while a trial boot is pending.
  * Parsed defensively: an unknown line is shown as it is (capped), with no outcome.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 
 export interface UpdateResult { line: string; at: string | null; outcome: "installed" | "rolled-back" | null; version: string | null }
 
+const LINE = /^(\d{4}-\d{2}-\d{2}T[0-9:.]+Z?)\s+(installed|rolled-back)\s+([^\s:]{1,128}):/;
+
 export function parseResult(text: string): UpdateResult | null {
-  const line = text.split("\n").map((l) => l.trim()).filter(Boolean).at(-1)?.slice(0, 300).replace(/[\u0000-\u001f\u007f]/g, "") ?? "";
-  if (!line) return null;
-  const m = /^(\d{4}-\d{2}-\d{2}T[0-9:.]+Z?)\s+(installed|rolled-back)\s+([^\s:]{1,128}):/.exec(line);
-  return m ? { line, at: m[1]!, outcome: m[2] as "installed" | "rolled-back", version: m[3]! } : { line, at: null, outcome: null, version: null };
+  // Each line capped and with control bytes (NUL padding after a power cut, CR, binary) made
+  // spaces, so they never join two fields into another version. The last line that reads as a
+  // verdict wins: damage after it (a NUL block, garbage) does not hide a rollback.
+  const lines = text.split("\n").map((l) => l.slice(0, 300).replace(/[\u0000-\u001f\u007f]/g, " ").trim()).filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = LINE.exec(lines[i]!);
+    if (m) return { line: lines[i]!, at: m[1]!, outcome: m[2] as "installed" | "rolled-back", version: m[3]! };
+  }
+  const line = lines.at(-1);
+  return line ? { line, at: null, outcome: null, version: null } : null;
 }
 
 export function parseTrial(text: string): { slot: string; version: string } | null {
@@ -22,7 +30,18 @@ export function parseTrial(text: string): { slot: string; version: string } | nu
   return m ? { slot: m[1]!, version: m[2]! } : null;
 }
 
-const readSmall = (f: string) => { try { return readFileSync(f, "utf8").slice(0, 4096); } catch { return null; } };
+/** At most the first 4096 bytes of a regular file; null for anything else (a directory, a FIFO that would block, gone). */
+export function readSmall(f: string): string | null {
+  let fd: number;
+  try { fd = openSync(f, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return null; }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const buf = Buffer.allocUnsafe(4096);
+    let n = 0, r = 0;
+    while (n < buf.length && (r = readSync(fd, buf, n, buf.length - n, n)) > 0) n += r;
+    return buf.subarray(0, n).toString("utf8");
+  } catch { return null; } finally { closeSync(fd); }
+}
 
 export function readOutcome(osUpdateDir: string) {
   const r = readSmall(join(osUpdateDir, "result"));
