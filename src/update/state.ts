@@ -32,7 +32,7 @@ export function decodeState(raw: unknown): UpdateState {
   if (obj(c) && text(c.at, 64) && text(c.channel, 64) && (c.outcome === "up-to-date" || c.outcome === "available" || c.outcome === "failed") && (c.version === null || text(c.version, 128)))
     s.lastCheck = { at: c.at, channel: c.channel, outcome: c.outcome, version: c.version };
   const e = raw.lastError;
-  if (obj(e) && typeof e.code === "string" && e.code in UPDATE_CODES && text(e.message, 1024) && text(e.at, 64)) s.lastError = { code: e.code as UpdateCode, message: e.message, at: e.at };
+  if (obj(e) && typeof e.code === "string" && Object.hasOwn(UPDATE_CODES, e.code) && text(e.message, 1024) && text(e.at, 64)) s.lastError = { code: e.code as UpdateCode, message: e.message, at: e.at };
   const d = raw.download;
   if (obj(d) && text(d.version, 128) && text(d.sha256, 64) && count(d.have) && count(d.size) && d.have <= d.size && text(d.at, 64)) s.download = { version: d.version, sha256: d.sha256, have: d.have, size: d.size, at: d.at };
   const p = raw.pendingReboot;
